@@ -1,0 +1,131 @@
+"""Quantization to b-bit codes, bit packing and dequantization (DESIGN §3).
+
+Codes are the integers ``q`` in [0, 2**b - 1] with value ``low + q * step``.
+Stochastic rounding: ``q = floor((v - low) / step + u)``, u ~ U[0, 1) from
+:func:`lpkernel._kernels.hashing.uniform`, clipped to the code range; it is
+unbiased for v inside [low, low + (2**b - 1) * step]. Nearest rounding uses
+u = 1/2.
+
+Packed layout: each row starts on a byte boundary and holds ``ceil(m*b/8)``
+bytes. For b < 8 the codes fill each byte from the least significant bit up
+(code j sits at bit ``(j % (8 // b)) * b`` of byte ``j // (8 // b)``); for b = 16
+each code is two little-endian bytes.
+"""
+
+import numpy as np
+
+from .._config import inline, jit
+from .hashing import row_key, uniform
+
+
+def packed_row_bytes(n_columns, n_bits):
+    """Bytes that one packed row of ``n_columns`` b-bit codes occupies."""
+    return (n_columns * n_bits + 7) // 8
+
+
+@inline
+def _pack_row(codes, n_bits, out):
+    n_columns = codes.shape[0]
+    if n_bits == 16:
+        for j in range(n_columns):
+            out[2 * j] = np.uint8(codes[j] & 0xFF)
+            out[2 * j + 1] = np.uint8(codes[j] >> 8)
+    elif n_bits == 8:
+        for j in range(n_columns):
+            out[j] = np.uint8(codes[j])
+    else:
+        per_byte = 8 // n_bits
+        for k in range(out.shape[0]):
+            acc = 0
+            for t in range(per_byte):
+                j = k * per_byte + t
+                if j < n_columns:
+                    acc |= np.int64(codes[j]) << (t * n_bits)
+            out[k] = np.uint8(acc)
+
+
+@inline
+def _unpack_row(packed, n_bits, codes):
+    n_columns = codes.shape[0]
+    if n_bits == 16:
+        for j in range(n_columns):
+            codes[j] = np.uint16(packed[2 * j]) | (np.uint16(packed[2 * j + 1]) << 8)
+    elif n_bits == 8:
+        for j in range(n_columns):
+            codes[j] = packed[j]
+    else:
+        per_byte = 8 // n_bits
+        mask = (1 << n_bits) - 1
+        for j in range(n_columns):
+            codes[j] = (packed[j // per_byte] >> ((j % per_byte) * n_bits)) & mask
+
+
+@inline
+def quantize_store_row(values, key, low, inv_step, step, n_bits, stochastic,
+                       packed, codes, out_packed, out_dense):
+    """Quantize one row of values and write it packed or dequantized.
+
+    Parameters
+    ----------
+    values : 1-D float array, the row to quantize (length m).
+    key : uint64, the row's noise key from :func:`row_key`.
+    low, inv_step, step : 1-D float64 arrays (length m), the per-column grid.
+    n_bits : int in {1, 2, 4, 8, 16}.
+    stochastic : bool, stochastic (True) or nearest (False) rounding.
+    packed : bool, write codes into ``out_packed`` (True) or values into ``out_dense``.
+    codes : 1-D uint16 scratch array of length m.
+    out_packed, out_dense : the row of the output actually written.
+    """
+    max_code = np.float64((1 << n_bits) - 1)
+    n_columns = values.shape[0]
+    for j in range(n_columns):
+        u = uniform(key, j) if stochastic else 0.5
+        x = np.floor((np.float64(values[j]) - low[j]) * inv_step[j] + u)
+        x = min(max(x, 0.0), max_code)
+        codes[j] = np.uint16(x)
+    if packed:
+        _pack_row(codes, n_bits, out_packed)
+    else:
+        for j in range(n_columns):
+            out_dense[j] = low[j] + np.float64(codes[j]) * step[j]
+
+
+@jit
+def quantize_rows(values, row_bytes, seed, low, inv_step, step, n_bits, stochastic,
+                  packed, out_packed, out_dense):
+    """Quantize each row of ``values`` (c x m) with noise keyed by ``row_bytes`` (c x nb uint8).
+
+    Writes ``out_packed`` (c x ceil(m*b/8) uint8) when ``packed`` else ``out_dense`` (c x m);
+    the output not written may be a (c x 0) placeholder.
+    """
+    n_rows, n_columns = values.shape
+    codes = np.empty(n_columns, dtype=np.uint16)
+    for i in range(n_rows):
+        key = row_key(row_bytes[i], seed)
+        quantize_store_row(values[i], key, low, inv_step, step, n_bits, stochastic,
+                           packed, codes, out_packed[i], out_dense[i])
+
+
+@jit
+def pack_codes(codes, n_bits, out):
+    """Pack integer codes (c x m uint16) into ``out`` (c x ceil(m*b/8) uint8)."""
+    for i in range(codes.shape[0]):
+        _pack_row(codes[i], n_bits, out[i])
+
+
+@jit
+def unpack_codes(packed, n_bits, out):
+    """Unpack ``packed`` (c x nbytes uint8) into integer codes ``out`` (c x m uint16)."""
+    for i in range(packed.shape[0]):
+        _unpack_row(packed[i], n_bits, out[i])
+
+
+@jit
+def dequantize_packed(packed, n_bits, low, step, out):
+    """Unpack and dequantize: ``out[i, j] = low[j] + q_ij * step[j]`` (out is c x m)."""
+    n_columns = out.shape[1]
+    codes = np.empty(n_columns, dtype=np.uint16)
+    for i in range(packed.shape[0]):
+        _unpack_row(packed[i], n_bits, codes)
+        for j in range(n_columns):
+            out[i, j] = low[j] + np.float64(codes[j]) * step[j]
