@@ -17,6 +17,11 @@ OUTPUT_TYPES = ("dense", "packed")
 _MEDIAN_SUBSAMPLE = 1000
 
 
+def _n_frequencies(features, n_components):
+    """Frequencies drawn: m for cos; for sincos, m // 2 pairs plus one cos-with-offset if m is odd."""
+    return n_components if features == "cos" else n_components // 2 + n_components % 2
+
+
 def resolve_n_bits(n_bits):
     """``None``/32 -> 0 (full precision), b in {1, 2, 4, 8, 16} -> b; anything else raises."""
     if n_bits is None or (not isinstance(n_bits, bool) and n_bits == 32):
@@ -67,8 +72,9 @@ class RandomFourierFeatures(ClassNamePrefixFeaturesOutMixin, TransformerMixin, B
     Parameters
     ----------
     n_components : int, default=100
-        m, the number of output features (for ``features="sincos"``, m/2
-        frequencies with a cos and a sin each; m must then be even).
+        m, the number of output features (for ``features="sincos"``, m // 2
+        frequencies with a cos and a sin each, plus one cos-with-phase feature
+        when m is odd, which keeps the estimate unbiased).
     kernel : {"rbf", "laplacian", "matern", "sparse_rbf"}, default="rbf"
         ``rbf``: exp(-gamma ||x-y||^2); ``laplacian``: exp(-gamma ||x-y||_1);
         ``matern``: Matérn with length scale 1/sqrt(2 gamma), smoothness
@@ -125,7 +131,7 @@ class RandomFourierFeatures(ClassNamePrefixFeaturesOutMixin, TransformerMixin, B
     frequency_scales_ : ndarray of shape (n_frequencies,)
         For ``sampling="structured"``: the per-frequency scale.
     random_offset_ : ndarray of shape (n_frequencies,)
-        The phases b_j (``features="cos"`` only).
+        The phases b_j (zero for the frequencies of sincos pairs).
     quantization_range_ : float
         r = sqrt(2/m): features lie in [-r, r].
     n_features_in_ : int
@@ -187,11 +193,6 @@ class RandomFourierFeatures(ClassNamePrefixFeaturesOutMixin, TransformerMixin, B
         params = _sampling.resolve_kernel_params(self.kernel, self.kernel_params)
         _sampling.check_sampling(self.kernel, self.sampling)
         check_option(self.features, "features", FEATURE_TYPES)
-        if self.features == "sincos" and self.n_components % 2:
-            raise ValueError(
-                f"features='sincos' needs an even n_components (a cos and a sin per frequency), "
-                f"got {self.n_components}."
-            )
         n_bits = resolve_n_bits(self.n_bits)
         check_option(self.rounding, "rounding", ROUNDING_MODES)
         check_option(self.output, "output", OUTPUT_TYPES)
@@ -222,7 +223,7 @@ class RandomFourierFeatures(ClassNamePrefixFeaturesOutMixin, TransformerMixin, B
         rng = check_random_state(self.random_state)
         self.gamma_ = resolve_gamma(self.gamma, X, self.kernel, rng)
         n_features = X.shape[1]
-        n_frequencies = self.n_components // 2 if self.features == "sincos" else self.n_components
+        n_frequencies = _n_frequencies(self.features, self.n_components)
         for name in ("random_weights_", "circulant_vectors_", "circulant_signs_",
                      "hadamard_signs_", "frequency_scales_", "random_offset_"):
             self.__dict__.pop(name, None)
@@ -231,8 +232,9 @@ class RandomFourierFeatures(ClassNamePrefixFeaturesOutMixin, TransformerMixin, B
         attribute = {"weights": "random_weights_"}
         for key, value in drawn.items():
             setattr(self, attribute.get(key, key + "_"), value)
-        if self.features == "cos":
-            self.random_offset_ = rng.uniform(0.0, 2.0 * np.pi, size=n_frequencies)
+        self.random_offset_ = rng.uniform(0.0, 2.0 * np.pi, size=n_frequencies)
+        if self.features == "sincos":  # paired frequencies need no phase
+            self.random_offset_[: self.n_components // 2] = 0.0
         self._noise_seed = seed_from(rng)
         self.quantization_range_ = float(np.sqrt(2.0 / self.n_components))
         self._n_features_out = self.n_components
@@ -241,7 +243,7 @@ class RandomFourierFeatures(ClassNamePrefixFeaturesOutMixin, TransformerMixin, B
     # -- projection ---------------------------------------------------------
     def _dense_weights(self, dtype):
         if self.sampling == "circulant":
-            n_frequencies = self.random_offset_.shape[0] if self.features == "cos" else self.n_components // 2
+            n_frequencies = self.random_offset_.shape[0]
             weights = _sampling.circulant_weights(self.circulant_vectors_, self.circulant_signs_,
                                                   n_frequencies)
         else:
@@ -284,10 +286,8 @@ class RandomFourierFeatures(ClassNamePrefixFeaturesOutMixin, TransformerMixin, B
         X = validate_data(self, X, accept_sparse="csr", dtype=[np.float64, np.float32], reset=False)
         dtype = X.dtype
         n, m = X.shape[0], self.n_components
-        sincos = self.features == "sincos"
-        n_frequencies = m // 2 if sincos else m
-        offset = (np.zeros(n_frequencies, dtype=dtype) if sincos
-                  else np.ascontiguousarray(self.random_offset_, dtype=dtype))
+        n_frequencies = self.random_offset_.shape[0]
+        offset = np.ascontiguousarray(self.random_offset_, dtype=dtype)
         r = self.quantization_range_
         levels = (1 << n_bits) - 1 if n_bits else 1
         low = np.full(m, -r)
@@ -313,7 +313,7 @@ class RandomFourierFeatures(ClassNamePrefixFeaturesOutMixin, TransformerMixin, B
             projection = project(block)
             count = rows.stop - rows.start
             row_bytes = block.view(np.uint8)
-            rff_rows(projection[:count], offset, row_bytes[:count], seed, r, sincos, single, n_bits,
+            rff_rows(projection[:count], offset, row_bytes[:count], seed, r, single, n_bits,
                      stochastic, low, inv_step, step, packed, out_packed[rows], out_dense[rows])
 
         rows_per_chunk = chunk_rows(n, (n_frequencies + m) * dtype.itemsize, self.chunk_size)

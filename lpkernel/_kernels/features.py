@@ -17,28 +17,30 @@ _HALF_PI = 1.5707963267948966
 
 
 @jit
-def rff_rows(projection, offset, row_bytes, seed, scale, sincos, single, n_bits, stochastic,
+def rff_rows(projection, offset, row_bytes, seed, scale, single, n_bits, stochastic,
              low, inv_step, step, packed, out_packed, out_dense):
     """Random Fourier features of one chunk.
+
+    Output column j < f is ``scale * cos(projection[:, j] + offset[j])``; columns
+    f..m-1 are ``scale * sin(projection[:, j - f])`` (the sines of sincos pairs).
 
     Parameters
     ----------
     projection : (c, f) float32/float64, ``X_chunk @ W`` (f frequencies).
-    offset : (f,) same dtype, the phases b_j (zeros for sincos features).
+    offset : (f,) same dtype, the phases b_j (zero for frequencies in sincos pairs).
     row_bytes : (c, nb) uint8, the input rows' bytes, keying the rounding noise.
     seed : uint64, derived from ``random_state``.
     scale : float, sqrt(2/m).
-    sincos : bool, output [cos, sin] (m = 2f) instead of cos (m = f).
     single : bool, ``projection`` is float32: use the float32-accurate cosine.
     n_bits : 0 for float output, else b in {1, 2, 4, 8, 16}.
     stochastic : bool, stochastic or nearest rounding.
-    low, inv_step, step : (m,) float64, the quantization grid.
+    low, inv_step, step : (m,) float64, the quantization grid; m = number of outputs.
     packed : bool, write codes to ``out_packed`` instead of values to ``out_dense``.
     out_packed : (c, ceil(m*b/8)) uint8, or (c, 0).
     out_dense : (c, m) float, or (c, 0).
     """
     n_rows, n_freq = projection.shape
-    n_columns = 2 * n_freq if sincos else n_freq
+    n_columns = low.shape[0]
     values = np.empty(n_columns, dtype=projection.dtype)
     codes = np.empty(n_columns, dtype=np.uint16)
     for i in range(n_rows):
@@ -49,13 +51,12 @@ def rff_rows(projection, offset, row_bytes, seed, scale, sincos, single, n_bits,
                 target[j] = scale * cos32(t)
             else:
                 target[j] = scale * cos64(t)
-        if sincos:
-            for j in range(n_freq):
-                t = np.float64(projection[i, j]) - _HALF_PI
-                if single:
-                    target[n_freq + j] = scale * cos32(t)
-                else:
-                    target[n_freq + j] = scale * cos64(t)
+        for j in range(n_columns - n_freq):
+            t = np.float64(projection[i, j]) - _HALF_PI
+            if single:
+                target[n_freq + j] = scale * cos32(t)
+            else:
+                target[n_freq + j] = scale * cos64(t)
         if n_bits != 0:
             key = row_key(row_bytes[i], seed)
             quantize_store_row(values, key, low, inv_step, step, n_bits, stochastic,
