@@ -27,12 +27,13 @@ ALLOWED_SAMPLING = {
     "rbf": ("iid", "orthogonal", "structured", "circulant", "qmc"),
     "laplacian": ("iid", "circulant", "qmc"),
     "matern": ("iid", "orthogonal", "structured", "circulant", "qmc"),
-    "sparse_rbf": ("iid", "circulant"),
+    "sparse_rbf": ("iid",),
 }
 _WHY_NOT = {
     "orthogonal": "orthogonal rows need a rotation-invariant spectral density (rbf or matern)",
     "structured": "Hadamard blocks need a rotation-invariant spectral density (rbf or matern)",
     "qmc": "the sparse spectral density has no inverse CDF over all coordinates",
+    "circulant": "shifted copies of one sparse row share its nonzeros, so the features are far from independent",
 }
 _KERNEL_PARAMS = {"rbf": {}, "laplacian": {}, "matern": {"nu": 1.5}, "sparse_rbf": {"n_nonzero": 5}}
 
@@ -129,7 +130,8 @@ def draw_frequencies(kernel, params, gamma, n_features, n_frequencies, sampling,
 
     * ``iid``, ``orthogonal``, ``qmc``: ``{"weights": (d, f)}``.
     * ``circulant``: ``{"circulant_vectors": (n_blocks, d), "circulant_signs": (n_blocks, d)}``;
-      block rows are cyclic shifts of the vector times the signs.
+      block rows are cyclic shifts of the vector times the signs; for matern also
+      ``"frequency_scales": (f,)``, each row's multivariate-t scale.
     * ``structured``: ``{"hadamard_signs": (n_blocks, 3, p), "frequency_scales": (f,)}``.
     """
     d, f = n_features, n_frequencies
@@ -141,9 +143,15 @@ def draw_frequencies(kernel, params, gamma, n_features, n_frequencies, sampling,
         return {"weights": _qmc(kernel, params, gamma, d, f, rng)}
     if sampling == "circulant":
         n_blocks = -(-f // d)
-        vectors = _iid(kernel, params, gamma, d, n_blocks, rng).T
+        base = "rbf" if kernel == "matern" else kernel
+        vectors = _iid(base, params, gamma, d, n_blocks, rng).T
         signs = rng.choice([-1.0, 1.0], size=(n_blocks, d))
-        return {"circulant_vectors": vectors, "circulant_signs": signs}
+        drawn = {"circulant_vectors": vectors, "circulant_signs": signs}
+        if kernel == "matern":
+            # one chi-square scale per frequency, not per block: a shared heavy-tailed
+            # scale would leave only f / d independent draws and inflate the variance
+            drawn["frequency_scales"] = _radial_scale(kernel, params, gamma, f, rng) / np.sqrt(2.0 * gamma)
+        return drawn
     # structured (SORF): sqrt(p) H D1 H D2 H D3 with H normalized equals
     # p**-1 * (unnormalized H) D1 H D2 H D3, hence the 1 / p in the scales.
     p = 1 << max(int(np.ceil(np.log2(d))), 0)

@@ -8,6 +8,9 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import _sampling
 from ._chunks import chunk_rows, padded_block, run_chunks
+from ._kernels.features import rff_rows
+from ._kernels.hadamard import sorf_project
+from ._kernels.quantize import packed_row_bytes, work_grid
 from ._validation import check_int, check_n_jobs, check_option, check_real, seed_from
 from .packed import VALID_BITS, PackedFeatures
 
@@ -129,7 +132,7 @@ class RandomFourierFeatures(ClassNamePrefixFeaturesOutMixin, TransformerMixin, B
         For ``sampling="structured"``: the sign diagonals D1, D2, D3 (p = n_features
         rounded up to a power of two).
     frequency_scales_ : ndarray of shape (n_frequencies,)
-        For ``sampling="structured"``: the per-frequency scale.
+        For ``sampling="structured"`` (and circulant matern): the per-frequency scale.
     random_offset_ : ndarray of shape (n_frequencies,)
         The phases b_j (zero for the frequencies of sincos pairs).
     quantization_range_ : float
@@ -246,6 +249,8 @@ class RandomFourierFeatures(ClassNamePrefixFeaturesOutMixin, TransformerMixin, B
             n_frequencies = self.random_offset_.shape[0]
             weights = _sampling.circulant_weights(self.circulant_vectors_, self.circulant_signs_,
                                                   n_frequencies)
+            if self.kernel == "matern":
+                weights = weights * self.frequency_scales_
         else:
             weights = self.random_weights_
         return np.ascontiguousarray(weights, dtype=dtype)
@@ -253,8 +258,6 @@ class RandomFourierFeatures(ClassNamePrefixFeaturesOutMixin, TransformerMixin, B
     def _projector(self, dtype):
         """A function mapping a padded dense block (c x d) to its projection (c x f)."""
         if self.sampling == "structured":
-            from ._kernels.hadamard import sorf_project
-
             signs = np.ascontiguousarray(self.hadamard_signs_, dtype=dtype)
             scales = np.ascontiguousarray(self.frequency_scales_, dtype=dtype)
             n_frequencies = scales.shape[0]
@@ -292,11 +295,8 @@ class RandomFourierFeatures(ClassNamePrefixFeaturesOutMixin, TransformerMixin, B
         levels = (1 << n_bits) - 1 if n_bits else 1
         low = np.full(m, -r)
         step = np.full(m, 2.0 * r / levels)
-        inv_step = 1.0 / step
+        grid = work_grid(low, step, max(n_bits, 1), dtype)
         packed = self.output == "packed"
-        from ._kernels.features import rff_rows
-        from ._kernels.quantize import packed_row_bytes
-
         if packed:
             out_packed = np.empty((n, packed_row_bytes(m, n_bits)), dtype=np.uint8)
             out_dense = np.empty((n, 0), dtype=dtype)
@@ -314,7 +314,7 @@ class RandomFourierFeatures(ClassNamePrefixFeaturesOutMixin, TransformerMixin, B
             count = rows.stop - rows.start
             row_bytes = block.view(np.uint8)
             rff_rows(projection[:count], offset, row_bytes[:count], seed, r, single, n_bits,
-                     stochastic, low, inv_step, step, packed, out_packed[rows], out_dense[rows])
+                     stochastic, *grid, step, low, packed, out_packed[rows], out_dense[rows])
 
         rows_per_chunk = chunk_rows(n, (n_frequencies + m) * dtype.itemsize, self.chunk_size)
         run_chunks(work, n, rows_per_chunk, check_n_jobs(self.n_jobs))

@@ -18,7 +18,7 @@ _HALF_PI = 1.5707963267948966
 
 @jit
 def rff_rows(projection, offset, row_bytes, seed, scale, single, n_bits, stochastic,
-             low, inv_step, step, packed, out_packed, out_dense):
+             low, inv_step, max_code, unit, step64, low64, packed, out_packed, out_dense):
     """Random Fourier features of one chunk.
 
     Output column j < f is ``scale * cos(projection[:, j] + offset[j])``; columns
@@ -34,13 +34,14 @@ def rff_rows(projection, offset, row_bytes, seed, scale, single, n_bits, stochas
     single : bool, ``projection`` is float32: use the float32-accurate cosine.
     n_bits : 0 for float output, else b in {1, 2, 4, 8, 16}.
     stochastic : bool, stochastic or nearest rounding.
-    low, inv_step, step : (m,) float64, the quantization grid; m = number of outputs.
+    low, inv_step, max_code, unit, step64, low64 : the quantization grid, as in
+        :func:`lpkernel._kernels.quantize.quantize_store_row`; m = len(low64) outputs.
     packed : bool, write codes to ``out_packed`` instead of values to ``out_dense``.
     out_packed : (c, ceil(m*b/8)) uint8, or (c, 0).
     out_dense : (c, m) float, or (c, 0).
     """
     n_rows, n_freq = projection.shape
-    n_columns = low.shape[0]
+    n_columns = low64.shape[0]
     values = np.empty(n_columns, dtype=projection.dtype)
     codes = np.empty(n_columns, dtype=np.uint16)
     for i in range(n_rows):
@@ -59,5 +60,5 @@ def rff_rows(projection, offset, row_bytes, seed, scale, single, n_bits, stochas
                 target[n_freq + j] = scale * cos64(t)
         if n_bits != 0:
             key = row_key(row_bytes[i], seed)
-            quantize_store_row(values, key, low, inv_step, step, n_bits, stochastic,
-                               packed, codes, out_packed[i], out_dense[i])
+            quantize_store_row(values, key, low, inv_step, max_code, unit, step64, low64,
+                               n_bits, stochastic, packed, codes, out_packed[i], out_dense[i])

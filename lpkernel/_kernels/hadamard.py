@@ -8,7 +8,7 @@ O(d log d) with the in-place butterfly below; no dense matrix is formed.
 
 import numpy as np
 
-from .._config import jit, inline
+from .._config import inline, jit
 
 
 @inline

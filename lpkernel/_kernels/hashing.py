@@ -29,7 +29,6 @@ _S30 = np.uint64(30)
 _S27 = np.uint64(27)
 _S31 = np.uint64(31)
 _S32 = np.uint64(32)
-_INV_2_24 = 1.0 / 16777216.0
 
 
 @inline
@@ -55,12 +54,15 @@ def row_key(row_bytes, seed):
 
 
 @inline
-def uniform(key32, column):
-    """Uniform draw in [0, 1) for (row key, column), 24 bits of resolution."""
+def uniform_bits(key32, column):
+    """24 uniform random bits (as a float32, exactly) for (row key, column).
+
+    Multiply by 2**-24 for a uniform draw in [0, 1).
+    """
     x = (key32 + np.uint64(column) * _GOLDEN32) & _MASK32
     x = x ^ (x >> _S16)
     x = (x * _MM_M1) & _MASK32
     x = x ^ (x >> _S13)
     x = (x * _MM_M2) & _MASK32
     x = x ^ (x >> _S16)
-    return np.float64(x >> _S8) * _INV_2_24
+    return np.float32(x >> _S8)

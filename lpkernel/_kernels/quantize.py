@@ -2,7 +2,7 @@
 
 Codes are the integers ``q`` in [0, 2**b - 1] with value ``low + q * step``.
 Stochastic rounding: ``q = floor((v - low) / step + u)``, u ~ U[0, 1) from
-:func:`lpkernel._kernels.hashing.uniform`, clipped to the code range; it is
+:func:`lpkernel._kernels.hashing.uniform_bits`, clipped to the code range; it is
 unbiased for v inside [low, low + (2**b - 1) * step]. Nearest rounding uses
 u = 1/2.
 
@@ -15,7 +15,7 @@ each code is two little-endian bytes.
 import numpy as np
 
 from .._config import inline, jit
-from .hashing import row_key, uniform
+from .hashing import row_key, uniform_bits
 
 
 def packed_row_bytes(n_columns, n_bits):
@@ -33,15 +33,37 @@ def _pack_row(codes, n_bits, out):
     elif n_bits == 8:
         for j in range(n_columns):
             out[j] = np.uint8(codes[j])
+    elif n_bits == 4:  # fixed-count loops vectorize; the ragged tail is done apart
+        full = n_columns // 2
+        for k in range(full):
+            out[k] = np.uint8(codes[2 * k] | (codes[2 * k + 1] << 4))
+        if full < out.shape[0]:
+            out[full] = np.uint8(codes[2 * full])
+    elif n_bits == 2:
+        full = n_columns // 4
+        for k in range(full):
+            out[k] = np.uint8(codes[4 * k] | (codes[4 * k + 1] << 2)
+                              | (codes[4 * k + 2] << 4) | (codes[4 * k + 3] << 6))
+        _pack_tail(codes, 2, full, out)
     else:
-        per_byte = 8 // n_bits
-        for k in range(out.shape[0]):
-            acc = 0
-            for t in range(per_byte):
-                j = k * per_byte + t
-                if j < n_columns:
-                    acc |= np.int64(codes[j]) << (t * n_bits)
-            out[k] = np.uint8(acc)
+        full = n_columns // 8
+        for k in range(full):
+            out[k] = np.uint8(codes[8 * k] | (codes[8 * k + 1] << 1) | (codes[8 * k + 2] << 2)
+                              | (codes[8 * k + 3] << 3) | (codes[8 * k + 4] << 4)
+                              | (codes[8 * k + 5] << 5) | (codes[8 * k + 6] << 6)
+                              | (codes[8 * k + 7] << 7))
+        _pack_tail(codes, 1, full, out)
+
+
+@inline
+def _pack_tail(codes, n_bits, full, out):
+    """Pack the codes after the last full byte (fewer than 8 // n_bits of them)."""
+    per_byte = 8 // n_bits
+    if full < out.shape[0]:
+        acc = 0
+        for j in range(full * per_byte, codes.shape[0]):
+            acc |= np.int64(codes[j]) << ((j - full * per_byte) * n_bits)
+        out[full] = np.uint8(acc)
 
 
 @inline
@@ -60,50 +82,71 @@ def _unpack_row(packed, n_bits, codes):
             codes[j] = (packed[j // per_byte] >> ((j % per_byte) * n_bits)) & mask
 
 
+def work_grid(low, step, n_bits, dtype):
+    """The quantization grid in the arithmetic type the kernels round in.
+
+    Rounding runs in the features' float type up to 8 bits (codes below 256 and
+    24-bit noise are exact enough in float32: the bias is under 2**-15 of a step)
+    and in float64 for 16 bits. Dequantization always uses float64 ``low``/``step``.
+
+    Returns ``(low, inv_step, max_code, unit)``, all in the work type; ``unit`` is
+    2**-24, the weight of one bit of the 24-bit noise.
+    """
+    work = np.float64 if n_bits > 8 else np.dtype(dtype).type
+    low = np.ascontiguousarray(low, dtype=work)
+    inv_step = np.ascontiguousarray(1.0 / np.asarray(step, dtype=np.float64), dtype=work)
+    return low, inv_step, work((1 << n_bits) - 1), work(2.0**-24)
+
+
 @inline
-def quantize_store_row(values, key, low, inv_step, step, n_bits, stochastic,
-                       packed, codes, out_packed, out_dense):
+def quantize_store_row(values, key, low, inv_step, max_code, unit, step64, low64, n_bits,
+                       stochastic, packed, codes, out_packed, out_dense):
     """Quantize one row of values and write it packed or dequantized.
 
     Parameters
     ----------
     values : 1-D float array, the row to quantize (length m).
     key : uint64, the row's noise key from :func:`row_key`.
-    low, inv_step, step : 1-D float64 arrays (length m), the per-column grid.
+    low, inv_step : 1-D arrays (length m) and max_code, unit : scalars, all in the
+        rounding type (see :func:`work_grid`).
+    step64, low64 : 1-D float64 arrays (length m), the grid for dequantization.
     n_bits : int in {1, 2, 4, 8, 16}.
     stochastic : bool, stochastic (True) or nearest (False) rounding.
     packed : bool, write codes into ``out_packed`` (True) or values into ``out_dense``.
     codes : 1-D uint16 scratch array of length m.
     out_packed, out_dense : the row of the output actually written.
     """
-    max_code = np.float64((1 << n_bits) - 1)
+    zero = unit * 0
+    half = unit * 8388608  # 2**23 * 2**-24
     n_columns = values.shape[0]
     for j in range(n_columns):
-        u = uniform(key, j) if stochastic else 0.5
-        x = np.floor((np.float64(values[j]) - low[j]) * inv_step[j] + u)
-        x = min(max(x, 0.0), max_code)
+        u = uniform_bits(key, j) * unit if stochastic else half
+        x = np.floor((values[j] - low[j]) * inv_step[j] + u)
+        x = x if x > zero else zero
+        x = x if x < max_code else max_code
         codes[j] = np.uint16(x)
     if packed:
         _pack_row(codes, n_bits, out_packed)
     else:
         for j in range(n_columns):
-            out_dense[j] = low[j] + np.float64(codes[j]) * step[j]
+            out_dense[j] = low64[j] + np.float64(codes[j]) * step64[j]
 
 
 @jit
-def quantize_rows(values, row_bytes, seed, low, inv_step, step, n_bits, stochastic,
-                  packed, out_packed, out_dense):
+def quantize_rows(values, row_bytes, seed, low, inv_step, max_code, unit, step64, low64,
+                  n_bits, stochastic, packed, out_packed, out_dense):
     """Quantize each row of ``values`` (c x m) with noise keyed by ``row_bytes`` (c x nb uint8).
 
-    Writes ``out_packed`` (c x ceil(m*b/8) uint8) when ``packed`` else ``out_dense`` (c x m);
-    the output not written may be a (c x 0) placeholder.
+    The grid arguments are those of :func:`quantize_store_row` (make them with
+    :func:`work_grid`). Writes ``out_packed`` (c x ceil(m*b/8) uint8) when
+    ``packed`` else ``out_dense`` (c x m); the other may be a (c x 0) placeholder.
     """
     n_rows, n_columns = values.shape
     codes = np.empty(n_columns, dtype=np.uint16)
     for i in range(n_rows):
         key = row_key(row_bytes[i], seed)
-        quantize_store_row(values[i], key, low, inv_step, step, n_bits, stochastic,
-                           packed, codes, out_packed[i], out_dense[i])
+        quantize_store_row(values[i], key, low, inv_step, max_code, unit, step64, low64,
+                           n_bits, stochastic, packed, codes, out_packed[i], out_dense[i])
 
 
 @jit

@@ -1,0 +1,182 @@
+"""Every Numba kernel against its plain reference in tests/reference.py."""
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from lpkernel._config import jit
+from lpkernel._kernels import hadamard, quantize
+from lpkernel._kernels.features import rff_rows
+from lpkernel._kernels.hashing import row_key, uniform_bits
+from lpkernel._kernels.trig import cos32, cos64
+
+from . import reference as ref
+
+BITS = (1, 2, 4, 8, 16)
+
+
+@jit
+def _keys_and_bits(row_bytes, seed, n_columns, keys, bits):
+    for i in range(row_bytes.shape[0]):
+        keys[i] = row_key(row_bytes[i], seed)
+        for j in range(n_columns):
+            bits[i, j] = uniform_bits(keys[i], j)
+
+
+@jit
+def _cos_array(t, out32, out64):
+    for i in range(t.shape[0]):
+        out32[i] = cos32(np.float32(t[i]))
+        out64[i] = cos64(t[i])
+
+
+def test_hash_matches_reference(rng):
+    row_bytes = rng.integers(0, 256, size=(5, 13), dtype=np.uint8)
+    seed = np.uint64(2**63 + 12345)
+    keys = np.empty(5, dtype=np.uint64)
+    bits = np.empty((5, 7), dtype=np.float32)
+    _keys_and_bits(row_bytes, seed, 7, keys, bits)
+    for i in range(5):
+        key = ref.row_key(row_bytes[i], seed)
+        assert int(keys[i]) == key
+        assert [int(b) for b in bits[i]] == [ref.uniform_bits(key, j) for j in range(7)]
+
+
+def test_noise_is_uniform_and_decorrelated(rng):
+    # 200 rows x 500 columns of 24-bit noise: mean 1/2, variance 1/12, no row/column structure
+    row_bytes = rng.integers(0, 256, size=(200, 16), dtype=np.uint8)
+    keys = np.empty(200, dtype=np.uint64)
+    bits = np.empty((200, 500), dtype=np.float32)
+    _keys_and_bits(row_bytes, np.uint64(7), 500, keys, bits)
+    u = bits.astype(np.float64) * 2.0**-24
+    n = u.size
+    assert abs(u.mean() - 0.5) < 5 * np.sqrt(1 / 12 / n)
+    assert abs(u.var() - 1 / 12) < 5 * np.sqrt(1 / 180 / n)
+    # adjacent columns and adjacent rows are uncorrelated (|r| < 5 / sqrt(n))
+    assert abs(np.corrcoef(u[:, :-1].ravel(), u[:, 1:].ravel())[0, 1]) < 5 / np.sqrt(n)
+    assert abs(np.corrcoef(u[:-1].ravel(), u[1:].ravel())[0, 1]) < 5 / np.sqrt(n)
+
+
+def test_cos_matches_numpy(rng):
+    t = np.concatenate([rng.normal(scale=s, size=20000) for s in (0.1, 3, 30, 300)])
+    t = np.concatenate([t, [0.0, np.pi / 2, np.pi, -np.pi, 2 * np.pi, 1e4]])
+    out32 = np.empty(t.shape, dtype=np.float32)
+    out64 = np.empty(t.shape)
+    _cos_array(t, out32, out64)
+    # float64: within a few ulps of the argument's rounding (|t| * 2**-52)
+    np.testing.assert_allclose(out64, np.cos(t), rtol=0, atol=4e-16 * (1 + np.abs(t)).max())
+    # float32: cos of the float32 argument, to a few float32 ulps (6e-8)
+    t32 = t.astype(np.float32)
+    assert np.abs(out32 - np.cos(t32.astype(np.float64))).max() < 4 * 2.0**-24 * (1 + np.log2(1e4))
+
+
+@pytest.mark.parametrize("n_bits", BITS)
+@pytest.mark.parametrize("m", [1, 7, 64, 101])
+def test_pack_unpack_match_reference(rng, n_bits, m):
+    codes = rng.integers(0, 2**n_bits, size=(9, m)).astype(np.uint16)
+    packed = np.zeros((9, quantize.packed_row_bytes(m, n_bits)), dtype=np.uint8)
+    quantize.pack_codes(codes, n_bits, packed)
+    np.testing.assert_array_equal(packed, ref.pack(codes, n_bits))
+    unpacked = np.empty_like(codes)
+    quantize.unpack_codes(packed, n_bits, unpacked)
+    np.testing.assert_array_equal(unpacked, ref.unpack(packed, n_bits, m))
+    np.testing.assert_array_equal(unpacked, codes)
+    low, step = rng.normal(size=m), rng.uniform(0.1, 1, size=m)
+    dense = np.empty((9, m))
+    quantize.dequantize_packed(packed, n_bits, low, step, dense)
+    np.testing.assert_array_equal(dense, low + codes * step)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("n_bits", BITS)
+@pytest.mark.parametrize("stochastic", [True, False])
+def test_quantize_rows_matches_reference(rng, dtype, n_bits, stochastic):
+    m = 37
+    values = rng.uniform(-1.2, 1.2, size=(6, m)).astype(dtype)  # some outside the range: clipped
+    row_bytes = rng.integers(0, 256, size=(6, 24), dtype=np.uint8)
+    low, step = np.full(m, -1.0), np.full(m, 2.0 / (2**n_bits - 1))
+    grid = quantize.work_grid(low, step, n_bits, dtype)
+    seed = np.uint64(99)
+    packed = np.zeros((6, quantize.packed_row_bytes(m, n_bits)), dtype=np.uint8)
+    quantize.quantize_rows(values, row_bytes, seed, *grid, step, low, n_bits, stochastic, True,
+                           packed, np.empty((6, 0), dtype=dtype))
+    u = ref.noise(row_bytes, seed, m) if stochastic else 0.5
+    codes = ref.quantize(values, low, step, n_bits, u)
+    np.testing.assert_array_equal(packed, ref.pack(codes, n_bits))
+    dense = np.empty((6, m), dtype=dtype)
+    quantize.quantize_rows(values, row_bytes, seed, *grid, step, low, n_bits, stochastic, False,
+                           np.empty((6, 0), dtype=np.uint8), dense)
+    np.testing.assert_array_equal(dense, (low + codes * step).astype(dtype))
+
+
+def test_fwht_matches_dense_hadamard(rng):
+    x = rng.normal(size=(5, 64))
+    expected = ref.fwht(x)
+    hadamard.fwht_rows(x)
+    np.testing.assert_allclose(x, expected, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("d, f", [(5, 20), (8, 8), (13, 50)])
+def test_sorf_project_matches_dense_weights(rng, d, f):
+    p = 1 << int(np.ceil(np.log2(d)))
+    n_blocks = -(-f // p)
+    signs = rng.choice([-1.0, 1.0], size=(n_blocks, 3, p))
+    scales = rng.uniform(0.5, 2, size=f)
+    x = rng.normal(size=(4, d))
+    out = np.empty((4, f))
+    hadamard.sorf_project(x, signs, scales, out)
+    np.testing.assert_allclose(out, x @ ref.sorf_weights(signs, scales)[:d], rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("n_components, n_freq", [(30, 30), (30, 15), (31, 16)])
+@pytest.mark.parametrize("n_bits", [0, 2, 8])
+def test_rff_rows_matches_reference(rng, dtype, n_components, n_freq, n_bits):
+    c, d = 8, 5
+    X = rng.normal(size=(c, d)).astype(dtype)
+    W = rng.normal(size=(d, n_freq))
+    offset = rng.uniform(0, 2 * np.pi, size=n_freq)
+    offset[: n_components - n_freq] = 0.0
+    projection = X @ W.astype(dtype)
+    r = np.sqrt(2.0 / n_components)
+    low = np.full(n_components, -r)
+    step = np.full(n_components, 2 * r / (2 ** max(n_bits, 1) - 1))
+    grid = quantize.work_grid(low, step, max(n_bits, 1), dtype)
+    seed = np.uint64(3)
+    row_bytes = X.view(np.uint8)
+    dense = np.empty((c, n_components), dtype=dtype)
+    rff_rows(projection, offset.astype(dtype), row_bytes, seed, r, dtype == np.float32, n_bits, True,
+             *grid, step, low, False, np.empty((c, 0), dtype=np.uint8), dense)
+    expected = ref.rff_values(X, W, offset.astype(dtype).astype(np.float64), n_components)
+    if n_bits == 0:
+        tol = 1e-6 * r if dtype == np.float32 else 1e-13 * r
+        np.testing.assert_allclose(dense, expected, rtol=0, atol=tol)
+        return
+    # quantized: the kernel's codes are the reference rounding of its own float features
+    floats = np.empty((c, n_components), dtype=dtype)
+    rff_rows(projection, offset.astype(dtype), row_bytes, seed, r, dtype == np.float32, 0, True,
+             *grid, step, low, False, np.empty((c, 0), dtype=np.uint8), floats)
+    codes = ref.quantize(floats, low, step, n_bits, ref.noise(row_bytes, seed, n_components))
+    np.testing.assert_array_equal(dense, (low + codes * step).astype(dtype))
+    packed = np.zeros((c, quantize.packed_row_bytes(n_components, n_bits)), dtype=np.uint8)
+    rff_rows(projection, offset.astype(dtype), row_bytes, seed, r, dtype == np.float32, n_bits, True,
+             *grid, step, low, True, packed, np.empty((c, 0), dtype=dtype))
+    np.testing.assert_array_equal(packed, ref.pack(codes, n_bits))
+
+
+@pytest.mark.skipif(os.environ.get("NUMBA_BOUNDSCHECK") == "1", reason="already the bounds-checked run")
+def test_kernels_under_numba_bounds_checking(tmp_path):
+    """Re-run this file's kernel tests with every kernel compiled with index checks."""
+    env = {**os.environ, "NUMBA_BOUNDSCHECK": "1", "NUMBA_CACHE_DIR": str(tmp_path)}
+    tests = [os.path.join(os.path.dirname(__file__), name)
+             for name in ("test_kernels.py", "test_packed.py")]
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", *tests,
+         "-k", "not bounds_checking"],
+        env=env, capture_output=True, text=True, timeout=600,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert " passed" in result.stdout
