@@ -53,7 +53,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m lpkernel", description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="8,000 training rows, one budget")
     parser.add_argument("--gamma", type=float, default=1.0, help="rbf bandwidth (default 1.0)")
-    parser.add_argument("--alpha", type=float, default=1.0, help="ridge penalty (default 1.0)")
+    parser.add_argument("--alpha", type=float, default=0.01, help="ridge penalty (default 0.01)")
     args = parser.parse_args(argv)
     budgets = [1.0] if args.quick else [0.5, 1.0]  # KiB of training features per row
     bits = (32, 8, 4, 2) if args.quick else (32, 16, 8, 4, 2)
