@@ -61,6 +61,54 @@ def resolve_gamma(gamma, X, kernel, random_state):
     return check_real(gamma, "gamma", low=0.0)
 
 
+def fourier_features(X, project, offset, n_components, *, n_bits, stochastic, packed, seed,
+                     chunk_size=None, n_jobs=1):
+    """The fused RFF transform of validated X, shared by every random-feature estimator.
+
+    Parameters
+    ----------
+    X : ndarray or CSR matrix of float32/float64, shape (n, d), validated.
+    project : callable, maps a dense (c, d) block to its (c, f) projection.
+    offset : ndarray of shape (f,), the phases (zero for sincos pairs).
+    n_components : int, m >= f; columns f..m-1 are the sines of the first m - f frequencies.
+    n_bits : 0 (float output) or b in {1, 2, 4, 8, 16}.
+    stochastic, packed : bool, rounding mode and output form.
+    seed : uint64, keys the rounding noise.
+    chunk_size, n_jobs : row chunking and threads.
+
+    Returns
+    -------
+    ndarray of shape (n, m) in X's dtype, or PackedFeatures.
+    """
+    dtype = X.dtype
+    n, m = X.shape[0], n_components
+    offset = np.ascontiguousarray(offset, dtype=dtype)
+    r = float(np.sqrt(2.0 / m))
+    low = np.full(m, -r)
+    step = np.full(m, 2.0 * r / ((1 << n_bits) - 1 if n_bits else 1))
+    grid = work_grid(low, step, max(n_bits, 1), dtype)
+    if packed:
+        out_packed = np.empty((n, packed_row_bytes(m, n_bits)), dtype=np.uint8)
+        out_dense = np.empty((n, 0), dtype=dtype)
+    else:
+        out_packed = np.empty((n, 0), dtype=np.uint8)
+        out_dense = np.empty((n, m), dtype=dtype)
+    single = dtype == np.float32
+
+    def work(rows):
+        block = padded_block(X[rows])
+        projection = project(block)
+        count = rows.stop - rows.start
+        rff_rows(projection[:count], offset, block.view(np.uint8)[:count], seed, r, single, n_bits,
+                 stochastic, *grid, step, low, packed, out_packed[rows], out_dense[rows])
+
+    rows_per_chunk = chunk_rows(n, (offset.shape[0] + m) * dtype.itemsize, chunk_size)
+    run_chunks(work, n, rows_per_chunk, n_jobs)
+    if packed:
+        return PackedFeatures(out_packed, n_bits, m, low[0], step[0], dtype=dtype)
+    return out_dense
+
+
 class RandomFourierFeatures(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     """Random Fourier features for shift-invariant kernels, optionally in low precision.
 
@@ -285,42 +333,12 @@ class RandomFourierFeatures(ClassNamePrefixFeaturesOutMixin, TransformerMixin, B
             :class:`~lpkernel.PackedFeatures` of b-bit codes.
         """
         check_is_fitted(self)
-        params, n_bits = self._validate_params()
+        _, n_bits = self._validate_params()
         X = validate_data(self, X, accept_sparse="csr", dtype=[np.float64, np.float32], reset=False)
-        dtype = X.dtype
-        n, m = X.shape[0], self.n_components
-        n_frequencies = self.random_offset_.shape[0]
-        offset = np.ascontiguousarray(self.random_offset_, dtype=dtype)
-        r = self.quantization_range_
-        levels = (1 << n_bits) - 1 if n_bits else 1
-        low = np.full(m, -r)
-        step = np.full(m, 2.0 * r / levels)
-        grid = work_grid(low, step, max(n_bits, 1), dtype)
-        packed = self.output == "packed"
-        if packed:
-            out_packed = np.empty((n, packed_row_bytes(m, n_bits)), dtype=np.uint8)
-            out_dense = np.empty((n, 0), dtype=dtype)
-        else:
-            out_packed = np.empty((n, 0), dtype=np.uint8)
-            out_dense = np.empty((n, m), dtype=dtype)
-        project = self._projector(dtype)
-        seed = self._noise_seed
-        stochastic = self.rounding == "stochastic"
-        single = dtype == np.float32
-
-        def work(rows):
-            block = padded_block(X[rows])
-            projection = project(block)
-            count = rows.stop - rows.start
-            row_bytes = block.view(np.uint8)
-            rff_rows(projection[:count], offset, row_bytes[:count], seed, r, single, n_bits,
-                     stochastic, *grid, step, low, packed, out_packed[rows], out_dense[rows])
-
-        rows_per_chunk = chunk_rows(n, (n_frequencies + m) * dtype.itemsize, self.chunk_size)
-        run_chunks(work, n, rows_per_chunk, check_n_jobs(self.n_jobs))
-        if packed:
-            return PackedFeatures(out_packed, n_bits, m, low[0], step[0], dtype=dtype)
-        return out_dense
+        return fourier_features(
+            X, self._projector(X.dtype), self.random_offset_, self.n_components, n_bits=n_bits,
+            stochastic=self.rounding == "stochastic", packed=self.output == "packed",
+            seed=self._noise_seed, chunk_size=self.chunk_size, n_jobs=check_n_jobs(self.n_jobs))
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
