@@ -375,7 +375,8 @@ def budget_param_grid(budgets, n_bits=ALL_BITS, *, prefix="", n_components_param
     --------
     >>> from lpkernel.memory import budget_param_grid
     >>> budget_param_grid([64], n_bits=(4, 32), prefix="rff__")
-    [{'rff__n_components': [16], 'rff__n_bits': [4]}, {'rff__n_components': [2], 'rff__n_bits': [32]}]
+    [{'rff__n_components': [16], 'rff__n_bits': [4]},
+     {'rff__n_components': [2], 'rff__n_bits': [32]}]
     """
     if not isinstance(prefix, str):
         raise ValueError(f"prefix must be a string, got {prefix!r}.")

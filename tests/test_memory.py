@@ -234,7 +234,8 @@ def test_grid_search_candidates_fit_their_budget(X, rng):
     grid = budget_param_grid(budgets, n_bits=(1, 2, 4, 8, 16, 32),
                              prefix="randomfourierfeatures__")
     search = GridSearchCV(model, grid, cv=2).fit(X, y)
-    for params, triple in zip(search.cv_results_["params"], budget_candidates(budgets)):
+    for params, triple in zip(search.cv_results_["params"], budget_candidates(budgets),
+                              strict=True):
         fitted = model.set_params(**params).fit(X, y)
         memory = feature_memory(fitted, N)
         budget, m, b = triple
