@@ -27,7 +27,7 @@ ROTATIONS = ("orthogonal", "hadamard")
 #: from a few thousand rows, and the search costs O(rows * columns) per step.
 ADAPTIVE_MAX_ROWS = 5000
 _ADAPTIVE_GRID = 16  # coarse log-spaced scan before the golden-section search
-_GOLDEN_STEPS = 24
+_GOLDEN_STEPS = 16  # shrinks the log-range bracket (width log 2) to 5e-4 of it
 _COLUMN_BLOCK = 512  # columns per pass of the range search, to bound work space
 
 
@@ -92,10 +92,16 @@ def _haar_orthogonal(m, rng):
 def _nearest_error(X, r, levels):
     """Column sums of (X - Q_r(X))^2 under nearest rounding on [-r_j, r_j] (X is n x k, r is k)."""
     step = 2.0 * r / levels
-    with np.errstate(divide="ignore", invalid="ignore"):
-        t = np.floor((X + r) / step + 0.5)
-    q = np.clip(np.nan_to_num(t, nan=0.0), 0.0, levels)
-    return ((X - (-r + q * step)) ** 2).sum(axis=0)
+    inv_step = np.divide(1.0, step, out=np.zeros_like(step), where=step > 0)
+    # in place, one work array: q = clip(floor((x + r) / s + 1/2)), error = x - (q s - r)
+    work = X * inv_step
+    work += r * inv_step + 0.5
+    np.floor(work, out=work)
+    np.clip(work, 0.0, levels, out=work)
+    work *= step
+    work -= r
+    work -= X
+    return np.einsum("ij,ij->j", work, work)
 
 
 def adaptive_range(X, n_bits, maxabs):
