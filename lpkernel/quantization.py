@@ -335,9 +335,10 @@ class Quantizer(OneToOneFeatureMixin, ClassNamePrefixFeaturesOutMixin, Transform
             return np.full(m, value) if self.per_feature else value
         # max |ZR| over all rows, one chunk of rotated rows at a time
         maxabs = np.zeros(m)
+        rotate = self._rotator(X.dtype)
         rows_per_chunk = chunk_rows(n, 2 * m * X.dtype.itemsize, self.chunk_size)
         for start in range(0, n, rows_per_chunk):
-            block = self._rotated(padded_block(X[start:start + rows_per_chunk]))
+            block = rotate(padded_block(X[start:start + rows_per_chunk]))
             block = block[: min(rows_per_chunk, n - start)]
             maxabs = np.maximum(maxabs, np.abs(block).max(axis=0, initial=0.0))
         if not self.per_feature:
@@ -345,7 +346,7 @@ class Quantizer(OneToOneFeatureMixin, ClassNamePrefixFeaturesOutMixin, Transform
         if self.clip == "maxabs":
             return maxabs if self.per_feature else float(maxabs[0])
         rows = np.sort(rng.permutation(n)[:ADAPTIVE_MAX_ROWS])
-        sample = np.asarray(self._rotated(padded_block(X[rows]))[: len(rows)], dtype=np.float64)
+        sample = np.asarray(rotate(padded_block(X[rows]))[: len(rows)], dtype=np.float64)
         if not self.per_feature:
             sample = sample.reshape(-1, 1)
         ranges = np.zeros_like(maxabs)
@@ -359,13 +360,15 @@ class Quantizer(OneToOneFeatureMixin, ClassNamePrefixFeaturesOutMixin, Transform
         return ranges if self.per_feature else float(ranges[0])
 
     # -- transform -----------------------------------------------------------------
-    def _rotated(self, block):
-        """The rotated rows of a dense C-contiguous block, in its dtype."""
+    def _rotator(self, dtype):
+        """A function mapping a dense C-contiguous block (c x m) of ``dtype`` to its rotation."""
         if self.rotate == "orthogonal":
-            return block @ self.rotation_.astype(block.dtype, copy=False)
+            rotation = np.ascontiguousarray(self.rotation_, dtype=dtype)  # cast once, not per chunk
+            return lambda block: block @ rotation
         if self.rotate == "hadamard":
-            return hadamard_rotate(block, self.hadamard_signs_, self.hadamard_permutations_)
-        return block
+            signs = self.hadamard_signs_.astype(dtype)
+            return lambda block: hadamard_rotate(block, signs, self.hadamard_permutations_)
+        return lambda block: block
 
     def _grid(self, n_bits, m):
         """low, inv_step, step per column (float64); a zero range stores exact zeros."""
@@ -411,11 +414,12 @@ class Quantizer(OneToOneFeatureMixin, ClassNamePrefixFeaturesOutMixin, Transform
             out_dense = np.empty((n, m), dtype=dtype)
         seed = self._noise_seed
         stochastic = self.rounding == "stochastic"
+        rotate = self._rotator(dtype)
 
         def work(rows):
             block = padded_block(X[rows])
             count = rows.stop - rows.start
-            values = np.ascontiguousarray(self._rotated(block)[:count])
+            values = np.ascontiguousarray(rotate(block)[:count])
             if n_bits == 0:
                 out_dense[rows] = values
                 return
