@@ -17,8 +17,10 @@ __version__ = "0.1.0"
 _LAZY_ATTRIBUTES = {
     "RandomFourierFeatures": "lpkernel.random_features",
     "PackedFeatures": "lpkernel.packed",
+    "Quantizer": "lpkernel.quantization",
 }
-_SUBMODULES = ("datasets", "kernels", "packed", "random_features")
+_SUBMODULES = ("datasets", "kernels", "memory", "model_selection", "packed", "quantization",
+               "random_features")
 
 __all__ = sorted([*_LAZY_ATTRIBUTES, *_SUBMODULES, "__version__"])
 
