@@ -22,15 +22,22 @@ def chunk_rows(n_rows, bytes_per_row, chunk_size=None, max_bytes=DEFAULT_CHUNK_B
 
 
 def padded_block(X_chunk):
-    """``X_chunk`` as a C-contiguous dense array with rows padded to a multiple of ROW_BLOCK."""
+    """``X_chunk`` as a C-contiguous dense array with rows padded to a multiple of ROW_BLOCK.
+
+    Negative zeros become +0.0: rounding noise is keyed by a row's bytes, and -0.0 == 0.0
+    (a sparse matrix, for one, only ever stores +0.0).
+    """
     if hasattr(X_chunk, "toarray"):
         X_chunk = X_chunk.toarray()
     n = X_chunk.shape[0]
     padded_n = -(-n // ROW_BLOCK) * ROW_BLOCK
     if padded_n == n:
-        return np.ascontiguousarray(X_chunk)
-    block = np.zeros((padded_n, X_chunk.shape[1]), dtype=X_chunk.dtype)
-    block[:n] = X_chunk
+        block = np.ascontiguousarray(X_chunk)
+    else:
+        block = np.zeros((padded_n, X_chunk.shape[1]), dtype=X_chunk.dtype)
+        block[:n] = X_chunk
+    if np.signbit(block[block == 0]).any():
+        block = block + 0.0  # -0.0 + 0.0 is +0.0; a copy, so the caller's X is untouched
     return block
 
 

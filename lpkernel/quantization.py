@@ -371,14 +371,10 @@ class Quantizer(OneToOneFeatureMixin, ClassNamePrefixFeaturesOutMixin, Transform
         return lambda block: block
 
     def _grid(self, n_bits, m):
-        """low, inv_step, step per column (float64); a zero range stores exact zeros."""
+        """low and step per column (float64); a zero range stores exact zeros."""
         r = np.broadcast_to(np.asarray(self.clip_range_, dtype=np.float64), (m,))
         step = 2.0 * r / ((1 << n_bits) - 1)
-        low = -r
-        with np.errstate(divide="ignore"):
-            inv_step = np.where(step > 0, 1.0 / np.where(step > 0, step, 1.0), 0.0)
-        return (np.ascontiguousarray(low), np.ascontiguousarray(inv_step),
-                np.ascontiguousarray(step))
+        return np.ascontiguousarray(-r), np.ascontiguousarray(step)
 
     def transform(self, X):
         """Rotate (if set) and quantize X.
@@ -393,7 +389,7 @@ class Quantizer(OneToOneFeatureMixin, ClassNamePrefixFeaturesOutMixin, Transform
             Dequantized values in X's float dtype, or with ``output="packed"`` a
             :class:`~lpkernel.PackedFeatures` of b-bit codes.
         """
-        from ._kernels.quantize import packed_row_bytes, quantize_rows
+        from ._kernels.quantize import packed_row_bytes, quantize_rows, work_grid
 
         check_is_fitted(self)
         n_bits = self._validate_params()
@@ -403,9 +399,10 @@ class Quantizer(OneToOneFeatureMixin, ClassNamePrefixFeaturesOutMixin, Transform
         n, m = X.shape
         packed = self.output == "packed"
         if n_bits == 0:
-            low = inv_step = step = None
+            low = step = grid = None
         else:
-            low, inv_step, step = self._grid(n_bits, m)
+            low, step = self._grid(n_bits, m)
+            grid = work_grid(low, step, n_bits, dtype)
         if packed:
             out_packed = np.empty((n, packed_row_bytes(m, n_bits)), dtype=np.uint8)
             out_dense = np.empty((n, 0), dtype=dtype)
@@ -424,7 +421,7 @@ class Quantizer(OneToOneFeatureMixin, ClassNamePrefixFeaturesOutMixin, Transform
                 out_dense[rows] = values
                 return
             row_bytes = block.view(np.uint8)[:count]
-            quantize_rows(values, row_bytes, seed, low, inv_step, step, n_bits, stochastic,
+            quantize_rows(values, row_bytes, seed, *grid, step, low, n_bits, stochastic,
                           packed, out_packed[rows], out_dense[rows])
 
         rows_per_chunk = chunk_rows(n, 3 * m * dtype.itemsize, self.chunk_size)

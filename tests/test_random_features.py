@@ -175,6 +175,14 @@ def test_same_row_same_output_across_chunks_threads_subsets_orders(dtype, n_bits
         np.testing.assert_array_equal(packed[perm[:10]].to_dense(), full[perm[:10]])
 
 
+def test_negative_zero_rounds_like_zero():
+    X = np.array([[0.0, 1.5], [-0.0, 1.5]])
+    est = RandomFourierFeatures(64, n_bits=1, random_state=0).fit(X)
+    Z = est.transform(X)
+    np.testing.assert_array_equal(Z[0], Z[1])
+    assert np.signbit(X[1, 0])  # the input is not modified
+
+
 def test_packed_output_holds_real_bits():
     X = np.random.default_rng(8).normal(size=(1000, 4)).astype(np.float32)
     for n_bits in (1, 2, 4, 8, 16):

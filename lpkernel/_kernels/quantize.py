@@ -94,7 +94,10 @@ def work_grid(low, step, n_bits, dtype):
     """
     work = np.float64 if n_bits > 8 else np.dtype(dtype).type
     low = np.ascontiguousarray(low, dtype=work)
-    inv_step = np.ascontiguousarray(1.0 / np.asarray(step, dtype=np.float64), dtype=work)
+    step = np.asarray(step, dtype=np.float64)
+    # a zero-width column (constant feature) maps everything to code 0, i.e. to low
+    inv_step = np.divide(1.0, step, out=np.zeros_like(step), where=step > 0)
+    inv_step = np.ascontiguousarray(inv_step, dtype=work)
     return low, inv_step, work((1 << n_bits) - 1), work(2.0**-24)
 
 
