@@ -58,7 +58,11 @@ class PackedFeatures:
     def __init__(self, codes, n_bits, n_features, low, step, dtype=np.float64):
         if n_bits not in VALID_BITS:
             raise ValueError(f"n_bits must be one of {VALID_BITS}, got {n_bits!r}.")
-        codes = np.ascontiguousarray(codes, dtype=np.uint8)
+        codes = np.asarray(codes)
+        if codes.dtype != np.uint8:
+            raise ValueError(f"codes must be packed bytes (uint8), got {codes.dtype}; "
+                             "use PackedFeatures.from_codes for integer codes.")
+        codes = np.ascontiguousarray(codes)
         expected = packed_row_bytes(int(n_features), n_bits)
         if codes.ndim != 2 or codes.shape[1] != expected:
             raise ValueError(
@@ -155,9 +159,17 @@ class PackedFeatures:
             self.__dict__[name] = np.broadcast_to(state[name], (self.n_features,))
 
     # -- conversion ---------------------------------------------------------
+    def _rows(self, rows):
+        """The packed bytes of ``rows`` as a 2-D C-contiguous array (an int selects one row)."""
+        if rows is None:
+            return self.codes
+        if isinstance(rows, numbers.Integral):
+            return self[rows].codes
+        return np.ascontiguousarray(self.codes[rows])
+
     def codes_unpacked(self, rows=None):
         """The integer codes (n x m uint16) of ``rows`` (default: all)."""
-        packed = self.codes if rows is None else self.codes[rows]
+        packed = self._rows(rows)
         out = np.empty((packed.shape[0], self.n_features), dtype=np.uint16)
         unpack_codes(np.ascontiguousarray(packed), self.n_bits, out)
         return out
@@ -173,15 +185,15 @@ class PackedFeatures:
             Preallocated C-contiguous output of the right shape and dtype.
         """
         dtype = self.dtype if dtype is None else np.dtype(dtype)
-        if dtype.kind != "f":
-            raise ValueError(f"to_dense needs a float dtype, got {dtype}.")
-        packed = self.codes if rows is None else self.codes[rows]
+        if dtype not in (np.float32, np.float64):
+            raise ValueError(f"to_dense returns float32 or float64, got {dtype}.")
+        packed = self._rows(rows)
         shape = (packed.shape[0], self.n_features)
         if out is None:
             out = np.empty(shape, dtype=dtype)
-        elif out.shape != shape or not out.flags.c_contiguous:
-            raise ValueError(f"out must be C-contiguous with shape {shape}.")
-        dequantize_packed(np.ascontiguousarray(packed), self.n_bits,
+        elif out.shape != shape or out.dtype != dtype or not out.flags.c_contiguous:
+            raise ValueError(f"out must be a C-contiguous {dtype} array of shape {shape}.")
+        dequantize_packed(packed, self.n_bits,
                           np.ascontiguousarray(self.low), np.ascontiguousarray(self.step), out)
         return out
 

@@ -83,6 +83,8 @@ def fourier_features(X, project, offset, n_components, *, n_bits, stochastic, pa
     dtype = X.dtype
     n, m = X.shape[0], n_components
     offset = np.ascontiguousarray(offset, dtype=dtype)
+    if not offset.shape[0] <= m <= 2 * offset.shape[0]:  # the kernel indexes by these sizes
+        raise ValueError(f"{m} features cannot come from {offset.shape[0]} frequencies.")
     r = float(np.sqrt(2.0 / m))
     low = np.full(m, -r)
     step = np.full(m, 2.0 * r / ((1 << n_bits) - 1 if n_bits else 1))
@@ -102,7 +104,8 @@ def fourier_features(X, project, offset, n_components, *, n_bits, stochastic, pa
         rff_rows(projection[:count], offset, block.view(np.uint8)[:count], seed, r, single, n_bits,
                  stochastic, *grid, step, low, packed, out_packed[rows], out_dense[rows])
 
-    rows_per_chunk = chunk_rows(n, (offset.shape[0] + m) * dtype.itemsize, chunk_size)
+    # a chunk holds the dense input block, the projection and the output rows
+    rows_per_chunk = chunk_rows(n, (X.shape[1] + offset.shape[0] + m) * dtype.itemsize, chunk_size)
     run_chunks(work, n, rows_per_chunk, n_jobs)
     if packed:
         return PackedFeatures(out_packed, n_bits, m, low[0], step[0], dtype=dtype)
@@ -289,6 +292,8 @@ class RandomFourierFeatures(ClassNamePrefixFeaturesOutMixin, TransformerMixin, B
         self._noise_seed = seed_from(rng)
         self.quantization_range_ = float(np.sqrt(2.0 / self.n_components))
         self._n_features_out = self.n_components
+        self._fitted_structure = {name: getattr(self, name) for name in
+                                  ("n_components", "kernel", "kernel_params", "sampling", "features")}
         return self
 
     # -- projection ---------------------------------------------------------
@@ -334,6 +339,16 @@ class RandomFourierFeatures(ClassNamePrefixFeaturesOutMixin, TransformerMixin, B
         """
         check_is_fitted(self)
         _, n_bits = self._validate_params()
+        changed = [name for name, value in self._fitted_structure.items() if getattr(self, name) != value]
+        if changed:
+            raise ValueError(
+                f"{', '.join(changed)} changed since fit; call fit again. (n_bits, rounding and "
+                "output may change between transforms.)"
+            )
+        if self.output == "packed" and getattr(self, "_sklearn_output_config", {}).get(
+                "transform", "default") != "default":
+            raise ValueError("output='packed' returns PackedFeatures, which set_output cannot wrap; "
+                             "use output='dense' with set_output.")
         X = validate_data(self, X, accept_sparse="csr", dtype=[np.float64, np.float32], reset=False)
         return fourier_features(
             X, self._projector(X.dtype), self.random_offset_, self.n_components, n_bits=n_bits,

@@ -21,12 +21,11 @@ def row_key(row_bytes, seed):
     h = 0xCBF29CE484222325
     for byte in bytes(row_bytes):
         h = ((h ^ byte) * 0x100000001B3) & M64
-    h = splitmix64(h ^ splitmix64(int(seed)))
-    return (h ^ (h >> 32)) & M32
+    return splitmix64(h ^ splitmix64(int(seed)))
 
 
 def uniform_bits(key, column):
-    x = (key + column * 0x9E3779B9) & M32
+    x = ((key & M32) + column * 0x9E3779B9) & M32 ^ (key >> 32)
     x ^= x >> 16
     x = (x * 0x85EBCA6B) & M32
     x ^= x >> 13

@@ -11,14 +11,15 @@ from lpkernel._config import jit
 from lpkernel._kernels import hadamard, quantize
 from lpkernel._kernels.features import rff_rows
 from lpkernel._kernels.hashing import row_key, uniform_bits
-from lpkernel._kernels.trig import cos32, cos64
+from lpkernel._kernels.trig import LIMIT32, LIMIT64, cos32, cos64
 
 from . import reference as ref
 
 BITS = (1, 2, 4, 8, 16)
 
 
-@jit
+# test-local kernels are not cached: Numba would not notice changes to the helpers they call
+@jit(cache=False)
 def _keys_and_bits(row_bytes, seed, n_columns, keys, bits):
     for i in range(row_bytes.shape[0]):
         keys[i] = row_key(row_bytes[i], seed)
@@ -26,7 +27,7 @@ def _keys_and_bits(row_bytes, seed, n_columns, keys, bits):
             bits[i, j] = uniform_bits(keys[i], j)
 
 
-@jit
+@jit(cache=False)
 def _cos_array(t, out32, out64):
     for i in range(t.shape[0]):
         out32[i] = cos32(np.float32(t[i]))
@@ -62,15 +63,35 @@ def test_noise_is_uniform_and_decorrelated(rng):
 
 def test_cos_matches_numpy(rng):
     t = np.concatenate([rng.normal(scale=s, size=20000) for s in (0.1, 3, 30, 300)])
-    t = np.concatenate([t, [0.0, np.pi / 2, np.pi, -np.pi, 2 * np.pi, 1e4]])
+    t = np.concatenate([t, [0.0, np.pi / 2, np.pi, -np.pi, 2 * np.pi, 1e4, -LIMIT32]])
     out32 = np.empty(t.shape, dtype=np.float32)
     out64 = np.empty(t.shape)
     _cos_array(t, out32, out64)
-    # float64: within a few ulps of the argument's rounding (|t| * 2**-52)
-    np.testing.assert_allclose(out64, np.cos(t), rtol=0, atol=4e-16 * (1 + np.abs(t)).max())
-    # float32: cos of the float32 argument, to a few float32 ulps (6e-8)
+    # float64: error below the rounding of the argument, ulp(t) = |t| 2**-52, plus a few
+    # ulps of the result
+    err64 = np.abs(out64 - np.cos(t))
+    assert (err64 <= np.abs(t) * 2.0**-52 + 4 * 2.0**-53).all(), err64.max()
+    # float32: cos of the float32 argument to within ulp(t32) (the reduction's error) plus
+    # 3 ulps of the result (polynomial truncation 6.5e-9 and rounding)
     t32 = t.astype(np.float32)
-    assert np.abs(out32 - np.cos(t32.astype(np.float64))).max() < 4 * 2.0**-24 * (1 + np.log2(1e4))
+    exact = np.cos(t32.astype(np.float64))
+    err32 = np.abs(out32 - exact)
+    assert (err32 <= np.spacing(np.abs(t32)) + 3 * 2.0**-24).all(), err32.max()
+
+
+def test_features_fall_back_to_libm_beyond_the_polynomial_range():
+    m = 6
+    for dtype, limit in ((np.float32, LIMIT32), (np.float64, LIMIT64)):
+        projection = np.array([[0.5, 3 * limit, -7 * limit, 1e9, 1e15, 1e30]], dtype=dtype)
+        out = np.empty((1, 2 * m), dtype=dtype)
+        low = np.full(2 * m, -1.0)
+        step = np.full(2 * m, 1.0)
+        grid = quantize.work_grid(low, step, 1, dtype)
+        rff_rows(projection, np.zeros(m, dtype=dtype), np.zeros((1, 1), dtype=np.uint8), np.uint64(0),
+                 1.0, dtype == np.float32, 0, True, *grid, step, low, False,
+                 np.empty((1, 0), dtype=np.uint8), out)
+        t = projection[0].astype(np.float64)
+        np.testing.assert_allclose(out[0], np.concatenate([np.cos(t), np.sin(t)]), rtol=0, atol=1e-6)
 
 
 @pytest.mark.parametrize("n_bits", BITS)

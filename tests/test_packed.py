@@ -85,5 +85,18 @@ def test_invalid_construction_is_rejected(rng):
         PackedFeatures.from_codes(np.array([[4]]), 2, low=0, step=1)
     with pytest.raises(ValueError, match="codes must have shape"):
         PackedFeatures(np.zeros((2, 3), dtype=np.uint8), 4, 4, 0.0, 1.0)
-    with pytest.raises(ValueError, match="float dtype"):
-        PackedFeatures.from_codes(np.zeros((2, 2), dtype=int), 2, low=0, step=1).to_dense(dtype=int)
+    P = PackedFeatures.from_codes(np.zeros((2, 2), dtype=int), 2, low=0, step=1)
+    for dtype in (int, np.float16, np.longdouble):
+        with pytest.raises(ValueError, match="float32 or float64"):
+            P.to_dense(dtype=dtype)
+    with pytest.raises(ValueError, match="C-contiguous float64 array"):
+        P.to_dense(out=np.empty((2, 2), dtype=np.int64))
+    with pytest.raises(ValueError, match=r"packed bytes \(uint8\)"):
+        PackedFeatures(np.full((2, 1), 300, dtype=np.uint16), 8, 1, 0.0, 1.0)
+
+
+def test_integer_row_selection_in_conversions(rng):
+    codes = rng.integers(0, 4, size=(5, 6))
+    P = PackedFeatures.from_codes(codes, 2, low=0.0, step=1.0)
+    np.testing.assert_array_equal(P.to_dense(rows=2), codes[2:3])
+    np.testing.assert_array_equal(P.codes_unpacked(rows=-1), codes[-1:])

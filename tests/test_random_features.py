@@ -28,6 +28,8 @@ KERNEL_CASES = [
     ("sparse_rbf", {"n_nonzero": 3}, 6, 1 / 6),
 ]
 PAIRS = [(k, p, d, g, s) for k, p, d, g in KERNEL_CASES for s in ALLOWED_SAMPLING[k]]
+# SORF at a small d that is not a power of two (its blocks are padded)
+PAIRS += [("rbf", None, 5, 1 / 10, "structured"), ("matern", {"nu": 1.5}, 3, 1 / 12, "structured")]
 
 
 def _mean_abs_error(Z, K):
@@ -54,6 +56,21 @@ def test_kernel_error_falls_like_inverse_sqrt_m(kernel, params, d, gamma, sampli
     Z = RandomFourierFeatures(4096, kernel=kernel, gamma=gamma, kernel_params=params,
                               sampling=sampling, random_state=0).fit_transform(X)
     assert _mean_abs_error(Z, K_wrong) > 3 * np.sqrt(1.5 / 4096)
+
+
+@pytest.mark.parametrize("m", [255, 256])
+def test_sincos_pairs_share_a_frequency(m):
+    X = np.random.default_rng(2).normal(size=(20, 3))
+    est = RandomFourierFeatures(m, features="sincos", random_state=0).fit(X)
+    Z = est.transform(X)
+    pairs = m // 2
+    f = est.random_offset_.shape[0]
+    assert f == pairs + m % 2
+    np.testing.assert_array_equal(est.random_offset_[:pairs], 0.0)
+    # cos^2 + sin^2 = 1 for every pair: sqrt(2/m)^2 each
+    np.testing.assert_allclose(Z[:, :pairs] ** 2 + Z[:, f:] ** 2, 2 / m, rtol=1e-12)
+    if m % 2:  # the extra cos carries a random phase
+        assert est.random_offset_[-1] != 0.0
 
 
 @pytest.mark.parametrize("m", [255, 256])
@@ -89,7 +106,7 @@ def test_structured_stores_o_m_and_matches_dense_reference():
     X = np.random.default_rng(3).normal(size=(20, 10))
     rff = RandomFourierFeatures(100, sampling="structured", gamma=0.1, random_state=0).fit(X)
     assert not hasattr(rff, "random_weights_")
-    assert rff.hadamard_signs_.shape == (7, 3, 16) and rff.frequency_scales_.shape == (100,)
+    assert rff.hadamard_signs_.shape == (2, 3, 64) and rff.frequency_scales_.shape == (100,)
     W = ref.sorf_weights(rff.hadamard_signs_, rff.frequency_scales_)[:10]
     expected = ref.rff_values(X, W, rff.random_offset_, 100)
     np.testing.assert_allclose(rff.transform(X), expected, rtol=0, atol=1e-12)
@@ -319,6 +336,31 @@ def test_invalid_input_raises_clear_errors(X, message):
     fitted = RandomFourierFeatures(n_bits=2, output="packed").fit(np.ones((3, X.shape[-1] if X.ndim == 2 else 2)))
     with pytest.raises(ValueError, match=message):
         fitted.transform(X)
+
+
+def test_structural_parameters_changed_after_fit_raise():
+    X = np.random.default_rng(15).normal(size=(10, 3))
+    rff = RandomFourierFeatures(10, random_state=0).fit(X)
+    for params in ({"n_components": 5}, {"n_components": 2000}, {"sampling": "structured"},
+                   {"features": "sincos"}, {"kernel": "laplacian"}):
+        with pytest.raises(ValueError, match="changed since fit; call fit again"):
+            pickle.loads(pickle.dumps(rff)).set_params(**params).transform(X)
+    rff.set_params(n_bits=2, output="packed").transform(X)  # these may change
+
+
+def test_packed_output_refuses_set_output_containers():
+    pytest.importorskip("pandas")
+    rff = RandomFourierFeatures(4, n_bits=2, output="packed", random_state=0)
+    rff.set_output(transform="pandas").fit(np.ones((3, 2)))
+    with pytest.raises(ValueError, match="set_output cannot wrap"):
+        rff.transform(np.ones((3, 2)))
+
+
+def test_huge_frequencies_stay_in_range():
+    X = np.random.default_rng(16).normal(size=(30, 4)).astype(np.float32)
+    for gamma in (1e8, 1e16):
+        Z = RandomFourierFeatures(64, gamma=gamma, kernel="laplacian", random_state=0).fit_transform(X)
+        assert np.isfinite(Z).all() and np.abs(Z).max() <= np.sqrt(2 / 64) * (1 + 1e-6)
 
 
 def test_wrong_n_features_at_transform():

@@ -11,7 +11,7 @@ import numpy as np
 from .._config import jit
 from .hashing import row_key
 from .quantize import quantize_store_row
-from .trig import cos32, cos64
+from .trig import LIMIT32, LIMIT64, cos32, cos64
 
 _HALF_PI = 1.5707963267948966
 
@@ -44,10 +44,13 @@ def rff_rows(projection, offset, row_bytes, seed, scale, single, n_bits, stochas
     n_columns = low64.shape[0]
     values = np.empty(n_columns, dtype=projection.dtype)
     codes = np.empty(n_columns, dtype=np.uint16)
+    limit = LIMIT32 if single else LIMIT64
     for i in range(n_rows):
         target = out_dense[i] if n_bits == 0 else values
+        huge = False
         for j in range(n_freq):
             t = projection[i, j] + offset[j]
+            huge |= np.abs(t) > limit
             if single:
                 target[j] = scale * cos32(t)
             else:
@@ -58,6 +61,13 @@ def rff_rows(projection, offset, row_bytes, seed, scale, single, n_bits, stochas
                 target[n_freq + j] = scale * cos32(t)
             else:
                 target[n_freq + j] = scale * cos64(t)
+        if huge:  # rare: arguments beyond the polynomial's range, recomputed by libm
+            for j in range(n_freq):
+                t = np.float64(projection[i, j] + offset[j])
+                if np.abs(t) > limit:
+                    target[j] = scale * np.cos(t)
+                    if j < n_columns - n_freq:
+                        target[n_freq + j] = scale * np.sin(np.float64(projection[i, j]))
         if n_bits != 0:
             key = row_key(row_bytes[i], seed)
             quantize_store_row(values, key, low, inv_step, max_code, unit, step64, low64,

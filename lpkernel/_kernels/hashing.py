@@ -3,8 +3,10 @@
 The stochastic-rounding noise ``u_ij`` must depend only on (seed, bytes of the
 input row i, column j), never on the row's position or chunk. Each row gets a
 64-bit key (FNV-1a over its bytes, then a SplitMix64 finalizer mixed with the
-seed); column j then draws ``fmix32(key32 + j * golden)`` (MurmurHash3's
-finalizer over a Weyl sequence), whose top 24 bits give ``u`` in [0, 1).
+seed); column j then draws ``fmix32(((lo + j * golden) mod 2**32) ^ hi)``
+(MurmurHash3's finalizer over a Weyl sequence, lo and hi the key's halves),
+whose top 24 bits give ``u`` in [0, 1). Both halves enter, so two distinct
+rows share all their noise with probability about 2**-64, not 2**-32.
 All arithmetic is done in uint64 and masked explicitly: Numba widens small
 integers to 64 bits.
 """
@@ -42,24 +44,23 @@ def splitmix64(x):
 
 @inline
 def row_key(row_bytes, seed):
-    """32-bit key of one input row: FNV-1a 64 over its bytes, mixed with ``seed``.
+    """64-bit key of one input row: FNV-1a 64 over its bytes, mixed with ``seed``.
 
     ``row_bytes`` is a 1-D uint8 view of the row; ``seed`` a uint64.
     """
     h = _FNV_OFFSET
     for k in range(row_bytes.shape[0]):
         h = (h ^ np.uint64(row_bytes[k])) * _FNV_PRIME
-    h = splitmix64(h ^ splitmix64(seed))
-    return (h ^ (h >> _S32)) & _MASK32
+    return splitmix64(h ^ splitmix64(seed))
 
 
 @inline
-def uniform_bits(key32, column):
+def uniform_bits(key, column):
     """24 uniform random bits (as a float32, exactly) for (row key, column).
 
     Multiply by 2**-24 for a uniform draw in [0, 1).
     """
-    x = (key32 + np.uint64(column) * _GOLDEN32) & _MASK32
+    x = (((key & _MASK32) + np.uint64(column) * _GOLDEN32) & _MASK32) ^ (key >> _S32)
     x = x ^ (x >> _S16)
     x = (x * _MM_M1) & _MASK32
     x = x ^ (x >> _S13)

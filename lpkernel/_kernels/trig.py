@@ -7,11 +7,15 @@ period count are exact), fold it to [0, pi/2] with cos(x) = -cos(pi - x), and
 evaluate the Taylor polynomial:
 
 * ``cos32``: all in float32 (8 lanes per AVX2 op); terms up to x^12/12!,
-  truncation error < (pi/2)^14/14! = 6.5e-9, below float32 rounding (6e-8);
-  the 3-part split keeps the reduction exact to float32 rounding for
-  |t| < 2**16 * 2*pi.
+  truncation error < (pi/2)^14/14! = 6.5e-9, below float32 rounding (6e-8).
+  The reduction error grows with |t| but stays below the rounding of the
+  float32 argument itself (ulp(t)) for |t| <= ``LIMIT32``.
 * ``cos64``: float64; terms up to x^22/22!, truncation error < 1e-19, below
-  float64 rounding.
+  float64 rounding; reduction error below ulp(t) for |t| <= ``LIMIT64``.
+
+Beyond those limits the reduction breaks down (|cos| can exceed 1), so the
+feature loop recomputes such rare elements with libm's cosine in float64:
+per element, so a row's features never depend on its chunk.
 
 Branches are selects, so the loop around them vectorizes.
 """
@@ -32,6 +36,10 @@ _C4, _C5, _C6 = 2.48015873015873e-05, -2.755731922398589e-07, 2.08767569878681e-
 _C7, _C8 = -1.1470745597729725e-11, 4.779477332387385e-14
 _C9, _C10 = -1.5619206968586225e-16, 4.110317623312165e-19
 _C11 = -8.896791392450574e-22
+
+#: Largest |t| the polynomial paths handle; larger arguments go to libm.
+LIMIT32 = 1.0e5
+LIMIT64 = 1.0e6
 
 _INV_2PI_F = np.float32(_INV_2PI)
 _2PI_F1, _2PI_F2, _2PI_F3 = np.float32(6.28125), np.float32(0.0019353071693331003), np.float32(1.0253131677018246e-11)
