@@ -67,10 +67,12 @@ def test_circulant_map_is_linear_in_m(X):
 
 
 def test_structured_map_is_linear_in_m(X):
-    # d = 3 pads to p = 4; 10 frequencies need 3 blocks of 3 sign vectors of length 4,
-    # plus 10 scales and 10 offsets
+    # d = 3 pads to the minimum block p = 64; 10 frequencies need 1 block of 3 sign vectors
+    # of length 64, plus 10 scales and 10 offsets; 100 frequencies need 2 blocks
     rff = RandomFourierFeatures(n_components=10, sampling="structured", random_state=0).fit(X)
-    assert feature_memory(rff, N).map_bits == 32 * (3 * 3 * 4 + 10 + 10)
+    assert feature_memory(rff, N).map_bits == 32 * (3 * 64 + 10 + 10)
+    rff = RandomFourierFeatures(n_components=100, sampling="structured", random_state=0).fit(X)
+    assert feature_memory(rff, N).map_bits == 32 * (2 * 3 * 64 + 100 + 100)
 
 
 # -- scikit-learn maps -----------------------------------------------------------------
