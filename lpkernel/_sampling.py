@@ -34,7 +34,8 @@ _WHY_NOT = {
     "orthogonal": "orthogonal rows need a rotation-invariant spectral density (rbf or matern)",
     "structured": "Hadamard blocks need a rotation-invariant spectral density (rbf or matern)",
     "qmc": "the sparse spectral density has no inverse CDF over all coordinates",
-    "circulant": "shifted copies of one sparse row share its nonzeros, so the features are far from independent",
+    "circulant": ("shifted copies of one sparse row share its nonzeros, so the features are far "
+                  "from independent"),
 }
 _KERNEL_PARAMS = {"rbf": {}, "laplacian": {}, "matern": {"nu": 1.5}, "sparse_rbf": {"n_nonzero": 5}}
 

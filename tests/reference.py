@@ -88,7 +88,7 @@ def sorf_weights(signs, scales):
 
 def circulant_weights(vectors, signs, n_frequencies):
     """Dense (d, f) weights: row r of block k is roll(vector_k, r) * signs_k."""
-    rows = [np.roll(g, r) * s for g, s in zip(vectors, signs) for r in range(len(g))]
+    rows = [np.roll(g, r) * s for g, s in zip(vectors, signs, strict=True) for r in range(len(g))]
     return np.array(rows)[:n_frequencies].T
 
 

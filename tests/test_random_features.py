@@ -333,7 +333,8 @@ def test_invalid_parameters_raise_clear_errors(params, message):
 def test_invalid_input_raises_clear_errors(X, message):
     with pytest.raises(ValueError, match=message):
         RandomFourierFeatures().fit(X)
-    fitted = RandomFourierFeatures(n_bits=2, output="packed").fit(np.ones((3, X.shape[-1] if X.ndim == 2 else 2)))
+    n_features = X.shape[-1] if X.ndim == 2 else 2
+    fitted = RandomFourierFeatures(n_bits=2, output="packed").fit(np.ones((3, n_features)))
     with pytest.raises(ValueError, match=message):
         fitted.transform(X)
 

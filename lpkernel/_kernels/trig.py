@@ -42,8 +42,13 @@ LIMIT32 = 1.0e5
 LIMIT64 = 1.0e6
 
 _INV_2PI_F = np.float32(_INV_2PI)
-_2PI_F1, _2PI_F2, _2PI_F3 = np.float32(6.28125), np.float32(0.0019353071693331003), np.float32(1.0253131677018246e-11)
-_PI_F1, _PI_F2, _PI_F3 = np.float32(3.140625), np.float32(0.0009676535846665502), np.float32(5.126565838509123e-12)
+# 2*pi and pi in three float32 pieces; the first has 8 significant bits, so k * piece 1 is exact
+_2PI_F1 = np.float32(6.28125)
+_2PI_F2 = np.float32(0.0019353071693331003)
+_2PI_F3 = np.float32(1.0253131677018246e-11)
+_PI_F1 = np.float32(3.140625)
+_PI_F2 = np.float32(0.0009676535846665502)
+_PI_F3 = np.float32(5.126565838509123e-12)
 _HALF_PI_F = np.float32(_HALF_PI)
 _HALF_F = np.float32(0.5)
 
