@@ -10,12 +10,12 @@ Run: ``python benchmarks/bench_rff.py`` (about a minute on 2 cores).
 """
 
 import argparse
-from functools import partial
 import statistics
 import subprocess
 import sys
 import time
 import tracemalloc
+from functools import partial
 
 import numpy as np
 from sklearn.kernel_approximation import RBFSampler
