@@ -3,6 +3,7 @@
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from lpkernel import RandomFourierFeatures
+from lpkernel.linear import LowPrecisionRidge, LowPrecisionRidgeClassifier
 
 ESTIMATORS = [
     RandomFourierFeatures(n_components=20, random_state=0),
@@ -12,6 +13,10 @@ ESTIMATORS = [
                           features="sincos", n_bits=8, random_state=0),
     RandomFourierFeatures(n_components=20, kernel="matern", kernel_params={"nu": 0.5},
                           sampling="structured", random_state=0),
+    LowPrecisionRidge(),
+    LowPrecisionRidge(alpha=1e-3, fit_intercept=False, chunk_size=7),
+    LowPrecisionRidgeClassifier(),
+    LowPrecisionRidgeClassifier(alpha=0.1, chunk_size=7),
 ]
 
 # scikit-learn's checks assume dense array output, so output="packed" is tested in
