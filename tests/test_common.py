@@ -3,7 +3,12 @@
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from lpkernel import RandomFourierFeatures
-from lpkernel.linear import LowPrecisionRidge, LowPrecisionRidgeClassifier
+from lpkernel.linear import (
+    KernelSGDClassifier,
+    KernelSGDRegressor,
+    LowPrecisionRidge,
+    LowPrecisionRidgeClassifier,
+)
 
 ESTIMATORS = [
     RandomFourierFeatures(n_components=20, random_state=0),
@@ -17,6 +22,16 @@ ESTIMATORS = [
     LowPrecisionRidge(alpha=1e-3, fit_intercept=False, chunk_size=7),
     LowPrecisionRidgeClassifier(),
     LowPrecisionRidgeClassifier(alpha=0.1, chunk_size=7),
+    # small SGD configurations keep the checks fast; the learning rates suit their
+    # standardized toy data (a few minibatches per epoch)
+    KernelSGDClassifier(learning_rate=0.1, batch_size=32, max_iter=30, random_state=0),
+    KernelSGDClassifier(rank=2, heldout_metric="erp", learning_rate=0.1, batch_size=32,
+                        max_iter=30, random_state=0),
+    KernelSGDClassifier(solver="svrg", model_bits=8, learning_rate=0.5, batch_size=32,
+                        max_iter=20, validation_fraction=None, random_state=0),
+    KernelSGDRegressor(learning_rate=0.1, batch_size=32, max_iter=30, random_state=0),
+    KernelSGDRegressor(solver="sgd", rank=3, learning_rate=0.01, batch_size=32,
+                       max_iter=30, random_state=0),
 ]
 
 # scikit-learn's checks assume dense array output, so output="packed" is tested in

@@ -8,5 +8,14 @@ optional linear bottleneck and optional low-precision (LM-HALP) weights.
 """
 
 from ._ridge import LowPrecisionRidge, LowPrecisionRidgeClassifier
+from ._schedule import HalvingSchedule, ScheduleDecision
+from ._sgd import KernelSGDClassifier, KernelSGDRegressor
 
-__all__ = ["LowPrecisionRidge", "LowPrecisionRidgeClassifier"]
+__all__ = [
+    "HalvingSchedule",
+    "KernelSGDClassifier",
+    "KernelSGDRegressor",
+    "LowPrecisionRidge",
+    "LowPrecisionRidgeClassifier",
+    "ScheduleDecision",
+]
