@@ -1,4 +1,4 @@
-"""LowPrecisionRidge / LowPrecisionRidgeClassifier: scikit-learn's ridge on the dequantized features."""
+"""LowPrecisionRidge(Classifier): scikit-learn's ridge on the dequantized features."""
 
 import pickle
 import tracemalloc

@@ -318,6 +318,13 @@ def test_torch_backend_low_precision_weights_train(packed):
     assert torch_score > 0.85 and abs(torch_score - numpy_score) < 0.05
 
 
+def test_torch_rejects_an_unknown_device(packed):
+    pytest.importorskip("torch")
+    P, y = packed
+    with pytest.raises(ValueError, match="torch cannot use device"):
+        KernelSGDClassifier(backend="torch", device="not-a-device", max_iter=1).fit(P, y)
+
+
 def test_missing_torch_gives_a_clear_error(packed, monkeypatch):
     P, y = packed
     monkeypatch.setitem(sys.modules, "torch", None)

@@ -58,11 +58,6 @@ class LinearWeights(NamedTuple):
         return LinearWeights(tuple(f.copy() for f in self.factors), self.intercept.copy())
 
 
-def params_numpy(weights):
-    """The parameter list [*factors, intercept] of ``weights``."""
-    return [*weights.factors, weights.intercept]
-
-
 def init_weights(n_features, n_outputs, rank=None, *, dtype=np.float64, random_state=None):
     """Initial weights: zeros without a bottleneck; Glorot-uniform U and V with one.
 
@@ -267,8 +262,9 @@ def sgd_pass(X, targets, rows, weights, *, loss="softmax", alpha=0.0, learning_r
     step = 0
     if solver == "adam":
         if state is None:
-            state = {"step": 0, "first": [np.zeros_like(p) for p in params_numpy(weights)],
-                     "second": [np.zeros_like(p) for p in params_numpy(weights)]}
+            arrays = (*weights.factors, weights.intercept)
+            state = {"step": 0, "first": [np.zeros_like(a) for a in arrays],
+                     "second": [np.zeros_like(a) for a in arrays]}
         first = [ops.parameter(a) for a in state["first"]]
         second = [ops.parameter(a) for a in state["second"]]
         step = state["step"]

@@ -289,7 +289,6 @@ class _BaseKernelSGD(BaseEstimator):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
-        tags.non_deterministic = False
         return tags
 
 
