@@ -18,9 +18,10 @@ _LAZY_ATTRIBUTES = {
     "RandomFourierFeatures": "lpkernel.random_features",
     "PackedFeatures": "lpkernel.packed",
     "Quantizer": "lpkernel.quantization",
+    "RandomFeatureSelector": "lpkernel.selection",
 }
-_SUBMODULES = ("datasets", "kernels", "memory", "model_selection", "packed", "quantization",
-               "random_features")
+_SUBMODULES = ("datasets", "kernels", "linear", "memory", "model_selection", "packed",
+               "quantization", "random_features", "selection")
 
 __all__ = sorted([*_LAZY_ATTRIBUTES, *_SUBMODULES, "__version__"])
 

@@ -4,7 +4,13 @@ from sklearn.linear_model import Ridge, RidgeClassifier
 from sklearn.pipeline import make_pipeline
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from lpkernel import Quantizer, RandomFourierFeatures
+from lpkernel import Quantizer, RandomFeatureSelector, RandomFourierFeatures
+from lpkernel.linear import (
+    KernelSGDClassifier,
+    KernelSGDRegressor,
+    LowPrecisionRidge,
+    LowPrecisionRidgeClassifier,
+)
 from lpkernel.model_selection import MemoryBudgetSearchCV
 
 ESTIMATORS = [
@@ -29,6 +35,22 @@ ESTIMATORS = [
                          budgets=[64], n_bits=(2, 8), cv=2,
                          n_components_param="randomfourierfeatures__n_components",
                          n_bits_param="quantizer__n_bits"),
+    RandomFeatureSelector(n_components=8, n_iter=4, random_state=0),
+    RandomFeatureSelector(n_components=8, n_iter=2, n_bits=2, bottleneck_rank=1, random_state=0),
+    LowPrecisionRidge(),
+    LowPrecisionRidge(alpha=1e-3, fit_intercept=False, chunk_size=7),
+    LowPrecisionRidgeClassifier(),
+    LowPrecisionRidgeClassifier(alpha=0.1, chunk_size=7),
+    # small SGD configurations keep the checks fast; the learning rates suit their
+    # standardized toy data (a few minibatches per epoch)
+    KernelSGDClassifier(learning_rate=0.1, batch_size=32, max_iter=30, random_state=0),
+    KernelSGDClassifier(rank=2, heldout_metric="erp", learning_rate=0.1, batch_size=32,
+                        max_iter=30, random_state=0),
+    KernelSGDClassifier(solver="svrg", model_bits=8, learning_rate=0.5, batch_size=32,
+                        max_iter=20, validation_fraction=None, random_state=0),
+    KernelSGDRegressor(learning_rate=0.1, batch_size=32, max_iter=30, random_state=0),
+    KernelSGDRegressor(solver="sgd", rank=3, learning_rate=0.01, batch_size=32,
+                       max_iter=30, random_state=0),
 ]
 
 # scikit-learn's checks assume dense array output, so output="packed" is tested in

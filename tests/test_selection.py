@@ -1,0 +1,133 @@
+"""RandomFeatureSelector: selection finds the informative frequencies, deterministically."""
+
+import numpy as np
+import pytest
+
+from lpkernel import PackedFeatures, RandomFeatureSelector, RandomFourierFeatures
+
+
+def band_problem(n=3000, frequency=6.0, seed=0):
+    """1-D data whose label is the sign of cos(frequency * x): only |omega| near it carries signal."""
+    rng = np.random.default_rng(seed)
+    X = rng.uniform(-np.pi, np.pi, size=(n, 1))
+    return X, (np.cos(frequency * X[:, 0]) > 0).astype(int)
+
+
+def in_band(weights, frequency=6.0, width=1.0):
+    return np.abs(np.abs(weights.ravel()) - frequency) < width
+
+
+def test_selected_frequencies_concentrate_in_the_signal_band():
+    X, y = band_problem()
+    # gamma = 10: omega ~ N(0, 20), so |omega| in [5, 7] for 2 (Phi(7 / 4.47) - Phi(5 / 4.47))
+    # = 14.6 % of random draws
+    selector = RandomFeatureSelector(n_components=40, n_iter=20, gamma=10.0, random_state=0).fit(X, y)
+    random = RandomFourierFeatures(4000, gamma=10.0, random_state=0).fit(X)
+    baseline = in_band(random.random_weights_).mean()
+    assert 0.12 < baseline < 0.17
+    assert in_band(selector.random_weights_).mean() > 4 * baseline
+
+
+def test_regression_selection_also_concentrates():
+    X, y = band_problem()
+    target = np.cos(6.0 * X[:, 0]) + 0.1 * np.random.default_rng(1).normal(size=len(X))
+    selector = RandomFeatureSelector(n_components=40, n_iter=20, gamma=10.0, random_state=0)
+    selector.fit(X, target)
+    assert not hasattr(selector, "classes_")
+    assert in_band(selector.random_weights_).mean() > 0.5
+
+
+def test_deterministic_given_random_state():
+    X, y = band_problem(n=800)
+    a = RandomFeatureSelector(n_components=16, n_iter=4, random_state=3).fit(X, y)
+    b = RandomFeatureSelector(n_components=16, n_iter=4, random_state=3).fit(X, y)
+    np.testing.assert_array_equal(a.random_weights_, b.random_weights_)
+    np.testing.assert_array_equal(a.transform(X), b.transform(X))
+    c = RandomFeatureSelector(n_components=16, n_iter=4, random_state=4).fit(X, y)
+    assert not np.array_equal(a.random_weights_, c.random_weights_)
+
+
+def test_n_iter_is_capped_at_n_components():
+    X, y = band_problem(n=200)
+    sel = RandomFeatureSelector(n_components=3, n_iter=50, random_state=0).fit(X, y)
+    np.testing.assert_array_equal(sel.selection_history_["n_kept"], [1, 2, 3])
+
+
+def test_history_is_consistent_with_the_kept_set():
+    X, y = band_problem(n=1000)
+    D, T = 30, 6
+    sel = RandomFeatureSelector(n_components=D, n_iter=T, random_state=0).fit(X, y)
+    h = sel.selection_history_
+    np.testing.assert_array_equal(h["iteration"], np.arange(1, T + 1))
+    np.testing.assert_array_equal(h["n_kept"], (np.arange(1, T + 1) * D) // T)
+    # each iteration tops the pool up to D
+    np.testing.assert_array_equal(h["n_drawn"], D - np.concatenate([[0], h["n_kept"][:-1]]))
+    # survivors from earlier iterations can't exceed what was kept before
+    assert (h["n_kept_from_earlier"][1:] <= h["n_kept"][:-1]).all()
+    assert h["n_kept_from_earlier"][0] == 0
+    # the last iteration keeps all D: those drawn in it plus the earlier survivors
+    assert h["n_kept_from_earlier"][-1] == D - h["n_drawn"][-1]
+    birth = sel.feature_birth_iteration_
+    assert (birth >= 1).all() and (birth <= T).all()
+    assert (birth == T).sum() == h["n_drawn"][-1]
+    assert (birth < T).sum() == h["n_kept_from_earlier"][-1]
+    assert np.isfinite(h["loss"]).all() and (h["loss"] > 0).all()
+
+
+def test_transform_is_the_rff_map_of_the_selected_frequencies():
+    X, y = band_problem(n=500)
+    sel = RandomFeatureSelector(n_components=12, n_iter=3, random_state=0).fit(X, y)
+    Z = sel.transform(X)
+    expected = np.sqrt(2 / 12) * np.cos(X @ sel.random_weights_ + sel.random_offset_)
+    np.testing.assert_allclose(Z, expected, rtol=0, atol=1e-12)
+    packed = sel.set_params(n_bits=4, output="packed").transform(X)
+    assert isinstance(packed, PackedFeatures) and packed.codes.nbytes == 500 * 12 * 4 // 8
+    np.testing.assert_array_equal(packed.to_dense(), sel.set_params(output="dense").transform(X))
+
+
+@pytest.mark.parametrize("kernel, params", [("laplacian", None), ("sparse_rbf", {"n_nonzero": 2}),
+                                            ("matern", {"nu": 2.5})])
+def test_every_rff_kernel_with_a_bottleneck(kernel, params):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(600, 4))
+    y = rng.integers(0, 3, size=600)
+    sel = RandomFeatureSelector(n_components=20, n_iter=4, kernel=kernel, kernel_params=params,
+                                bottleneck_rank=2, random_state=0).fit(X, y)
+    assert sel.transform(X).shape == (600, 20)
+    np.testing.assert_array_equal(sel.classes_, [0, 1, 2])
+    if kernel == "sparse_rbf":
+        assert ((sel.random_weights_ != 0).sum(axis=0) == 2).all()
+
+
+def test_verbose_draws_a_progress_bar(capsys):
+    X, y = band_problem(n=300)
+    RandomFeatureSelector(n_components=8, n_iter=4, verbose=1, random_state=0).fit(X, y)
+    err = capsys.readouterr().err
+    assert "[RandomFeatureSelector]" in err and "4/4" in err
+
+
+@pytest.mark.parametrize("params, message", [
+    ({"n_iter": 0}, "n_iter must be >= 1"),
+    ({"learning_rate": 0.0}, "learning_rate must be > 0"),
+    ({"bottleneck_rank": 0}, "bottleneck_rank must be >= 1"),
+    ({"kernel": "poly"}, "kernel must be one of"),
+    ({"n_bits": 5}, "n_bits must be None, 32 or one of"),
+    ({"output": "packed"}, "output='packed' stores b-bit codes"),
+])
+def test_invalid_parameters(params, message):
+    X, y = band_problem(n=50)
+    with pytest.raises(ValueError, match=message):
+        RandomFeatureSelector(**{"n_components": 10, "n_iter": 5, **params}).fit(X, y)
+
+
+def test_invalid_input():
+    X, y = band_problem(n=50)
+    with pytest.raises(ValueError, match="NaN"):
+        RandomFeatureSelector(n_components=4, n_iter=2).fit(np.full((50, 1), np.nan), y)
+    with pytest.raises(ValueError, match="requires y|y should be|None"):
+        RandomFeatureSelector(n_components=4, n_iter=2).fit(X, None)
+    with pytest.raises(ValueError, match="y should be a 1d array"):
+        RandomFeatureSelector(n_components=4, n_iter=2).fit(X, np.ones((50, 2), dtype=int))
+    fitted = RandomFeatureSelector(n_components=4, n_iter=2, random_state=0).fit(X, y)
+    with pytest.raises(ValueError, match="1 features"):
+        fitted.transform(np.ones((3, 2)))
