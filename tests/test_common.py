@@ -48,9 +48,10 @@ ESTIMATORS = [
                         max_iter=30, random_state=0),
     KernelSGDClassifier(solver="svrg", model_bits=8, learning_rate=0.5, batch_size=32,
                         max_iter=20, validation_fraction=None, random_state=0),
-    KernelSGDRegressor(learning_rate=0.1, batch_size=32, max_iter=30, random_state=0),
-    KernelSGDRegressor(solver="sgd", rank=3, learning_rate=0.01, batch_size=32,
-                       max_iter=30, random_state=0),
+    KernelSGDRegressor(learning_rate=0.1, batch_size=32, max_iter=30, max_halvings=2,
+                       random_state=0),
+    KernelSGDRegressor(solver="sgd", rank=3, learning_rate=0.01, batch_size=32, max_iter=30,
+                       max_halvings=2, random_state=0),
 ]
 
 # scikit-learn's checks assume dense array output, so output="packed" is tested in
