@@ -33,7 +33,7 @@ def fit_score(transformer, learner, X_train, y_train, X_test, y_test, classify):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[256, 1024])
-    parser.add_argument("--n-iter", type=int, default=20)
+    parser.add_argument("--n-iter", type=int, default=50)
     args = parser.parse_args()
     X_train, X_test, y_train, y_test = load_ijcnn1(return_X_y=True)
     A_train, A_test, b_train, b_test = load_abalone(return_X_y=True)
