@@ -17,8 +17,9 @@ __version__ = "0.1.0"
 _LAZY_ATTRIBUTES = {
     "RandomFourierFeatures": "lpkernel.random_features",
     "PackedFeatures": "lpkernel.packed",
+    "Nystroem": "lpkernel.nystroem",
 }
-_SUBMODULES = ("datasets", "kernels", "packed", "random_features")
+_SUBMODULES = ("datasets", "kernels", "nystroem", "packed", "random_features")
 
 __all__ = sorted([*_LAZY_ATTRIBUTES, *_SUBMODULES, "__version__"])
 

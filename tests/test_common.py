@@ -2,7 +2,7 @@
 
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from lpkernel import RandomFourierFeatures
+from lpkernel import Nystroem, RandomFourierFeatures
 
 ESTIMATORS = [
     RandomFourierFeatures(n_components=20, random_state=0),
@@ -12,6 +12,11 @@ ESTIMATORS = [
                           features="sincos", n_bits=8, random_state=0),
     RandomFourierFeatures(n_components=20, kernel="matern", kernel_params={"nu": 0.5},
                           sampling="structured", random_state=0),
+    Nystroem(n_components=10, random_state=0),
+    Nystroem(n_components=10, sampling="kmeans", random_state=0),
+    Nystroem(n_components=10, kernel="laplacian", sampling="rls", random_state=0),
+    Nystroem(n_components=10, kernel="matern", kernel_params={"nu": 1.5}, sampling="rls",
+             random_state=0),
 ]
 
 # scikit-learn's checks assume dense array output, so output="packed" is tested in
