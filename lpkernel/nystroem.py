@@ -59,6 +59,13 @@ class _RBFAgainst:
         self.landmarks_t = np.ascontiguousarray(shifted.T)
         self.landmark_sq_norms = np.einsum("ij,ij->i", shifted, shifted)
         self.gamma = dtype.type(gamma)
+        self.radius_sq = float(self.landmark_sq_norms.max()) if len(C) else 0.0
+
+    def entry_error(self, dtype):
+        """A bound on the rounding of each kernel value: the squared distance loses
+        about 3 eps (||a||^2 + ||c||^2) <= 6 eps R^2 to cancellation, and the kernel
+        changes by gamma times that."""
+        return 6.0 * float(self.gamma) * np.finfo(dtype).eps * self.radius_sq
 
     def __call__(self, A):
         A = A - self.center
@@ -97,13 +104,15 @@ def _pad_rows(K):
     return out
 
 
-def _symmetric_inverse_sqrt(K_mm, dtype):
+def _symmetric_inverse_sqrt(K_mm, dtype, entry_error=0.0):
     """Pseudo-inverse square root of a symmetric K_mm from ``scipy.linalg.eigh``.
 
-    Eigenvalues at or below eps * max|eigenvalue| (eps of ``dtype``) are dropped:
-    eigh is backward stable, so those are at the rounding level of K_mm itself,
-    and inverting them would amplify rounding noise by up to 1/sqrt(eps).
-    Negative eigenvalues (indefinite kernels) are dropped too, which keeps the
+    Eigenvalues at or below max(eps * max|eigenvalue|, sqrt(m) * entry_error)
+    (eps of ``dtype``) are dropped: eigh is backward stable, and a kernel matrix
+    whose entries are off by ``entry_error`` has its eigenvalues off by about
+    sqrt(m) times that, so those are at the rounding level of K_mm itself, and
+    inverting them would amplify rounding noise into the features. Negative
+    eigenvalues (indefinite kernels) are dropped too, which keeps the
     approximation positive semi-definite.
 
     Returns
@@ -115,7 +124,8 @@ def _symmetric_inverse_sqrt(K_mm, dtype):
     K_mm = 0.5 * (K_mm + K_mm.T)  # rounding can leave it a little asymmetric
     eigenvalues, eigenvectors = linalg.eigh(K_mm, check_finite=False)
     largest = np.abs(eigenvalues).max() if eigenvalues.size else 0.0
-    keep = eigenvalues > np.finfo(dtype).eps * largest
+    tolerance = max(np.finfo(dtype).eps * largest, np.sqrt(len(eigenvalues)) * entry_error)
+    keep = eigenvalues > tolerance
     return eigenvectors[:, keep], 1.0 / np.sqrt(eigenvalues[keep])
 
 
@@ -530,16 +540,21 @@ class Nystroem(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator)
                     " in inefficient evaluation of the full kernel."
                 )
             components, indices = self._select_landmarks(X, n_components, params, rng)
+        entry_error = 0.0
         if self.kernel == "precomputed":
             K_mm = X[indices][:, indices]
         elif self.kernel == "rbf" and not sparse.issparse(components):
-            K_mm = _RBFAgainst(components, params["gamma"], np.dtype(np.float64))(
-                np.asarray(components, dtype=np.float64))
+            # the transform's GEMM form, so that K_mm and k(x, C) carry the same rounding
+            # (duplicate landmarks: exact differences here would leave eigenvalues at
+            # eps * ||K||, whose inverse then amplifies the transform's GEMM rounding)
+            rbf = _RBFAgainst(components, params["gamma"], np.dtype(np.float64))
+            K_mm = rbf(np.asarray(components, dtype=np.float64))
             np.fill_diagonal(K_mm, 1.0)
+            entry_error = rbf.entry_error(dtype)
         else:
             # Y=None lets scikit-learn evaluate a callable on each pair only once
             K_mm = self._pairwise(components, None, params)
-        eigenvectors, inv_sqrt = _symmetric_inverse_sqrt(_dense(K_mm), dtype)
+        eigenvectors, inv_sqrt = _symmetric_inverse_sqrt(_dense(K_mm), dtype, entry_error)
         m = K_mm.shape[0]
         scaled = eigenvectors * inv_sqrt
         self.normalization_ = np.ascontiguousarray(scaled @ eigenvectors.T, dtype=dtype)
