@@ -415,3 +415,18 @@ def test_no_warning_on_duplicate_rows_with_kmeans():
         ny = Nystroem(10, sampling="kmeans", random_state=0).fit(X)
     Z = ny.transform(X)
     assert np.abs(Z @ Z.T - rbf_kernel(X, gamma=0.5)).max() < 1e-10
+
+
+def test_ridge_from_tail_randomized_matches_the_exact_tail():
+    from lpkernel.nystroem import _ridge_from_tail
+
+    X = np.random.RandomState(0).normal(size=(600, 4))
+    K = rbf_kernel(X, gamma=0.3)
+    weights = np.random.RandomState(1).uniform(1.0, 2.0, size=600)
+    weighted = K * np.outer(weights, weights)
+    rank = 50  # 600 > 4 * 50 + 200: the randomized branch
+    eigenvalues = np.linalg.eigvalsh(weighted)
+    exact = (np.trace(weighted) - eigenvalues[-rank:].sum()) / rank
+    lam = _ridge_from_tail(K, weights, rank, np.random.RandomState(2))
+    # Ritz values never exceed the eigenvalues, so lam is never below the exact one
+    assert exact * (1 - 1e-9) <= lam < 1.1 * exact
