@@ -92,9 +92,9 @@ def measure(case):
 def print_table(title, header, rows):
     widths = [max(len(str(h)), *(len(str(r[i])) for r in rows)) for i, h in enumerate(header)]
     print(f"\n{title}")
-    print("  ".join(str(h).rjust(w) for h, w in zip(header, widths)))
+    print("  ".join(str(h).rjust(w) for h, w in zip(header, widths, strict=True)))
     for row in rows:
-        print("  ".join(str(c).rjust(w) for c, w in zip(row, widths)), flush=True)
+        print("  ".join(str(c).rjust(w) for c, w in zip(row, widths, strict=True)), flush=True)
 
 
 def main():

@@ -26,7 +26,7 @@ def _linear_kernel(x, y):
 
 
 def spectral_error(K, Z):
-    """||K - Z Z^T||_2; the Nyström residual is PSD (a Schur complement), so its largest eigenvalue."""
+    """||K - Z Z^T||_2: the Nyström residual is a Schur complement, PSD, so its top eigenvalue."""
     return eigsh(K - Z @ Z.T, k=1, which="LA", return_eigenvectors=False)[0]
 
 
