@@ -116,28 +116,40 @@ def _pad_rows(K):
 
 
 def _symmetric_inverse_sqrt(K_mm, dtype, entry_error=0.0):
-    """Pseudo-inverse square root of a symmetric K_mm from ``scipy.linalg.eigh``.
+    """Pseudo-inverse square root of a symmetric K_mm from a float64 ``scipy.linalg.eigh``.
 
-    Eigenvalues at or below max(eps * max|eigenvalue|, sqrt(m) * entry_error)
-    (eps of ``dtype``) are dropped: eigh is backward stable, and a kernel matrix
-    whose entries are off by ``entry_error`` has its eigenvalues off by about
-    sqrt(m) times that, so those are at the rounding level of K_mm itself, and
-    inverting them would amplify rounding noise into the features. Negative
-    eigenvalues (indefinite kernels) are dropped too, which keeps the
-    approximation positive semi-definite.
+    Eigenvalue lambda_j is dropped, and not inverted, when it is at the rounding level
+    of the data it meets; negative ones (indefinite kernels) are dropped too, which
+    keeps the approximation positive semi-definite. The cutoff is the largest of
+
+    - eps(float64) * lambda_max: eigh's own accuracy;
+    - sqrt(m) * ``entry_error``: a K_mm whose entries are off by ``entry_error``
+      has eigenvalues off by about sqrt(m) times that;
+    - sqrt(m) * eps(dtype) * max|K_mm|: the transform's kernel rows, computed in
+      ``dtype``, are off by about that in norm, so their component along u_j is
+      noise below it, and dividing by sqrt(lambda_j) would amplify that noise.
+
+    For float32 output the last term rules (about 0.02 to 0.3 * eps(float32) *
+    lambda_max on ijcnn1); fixed cutoffs of 1, 0.1, 0.03 and 0.01 times
+    eps(float32) * lambda_max were each worse on some bandwidth there or on
+    uniform data, 0.01 by two orders of magnitude once.
 
     Returns
     -------
-    eigenvectors : ndarray of shape (m, m'), the kept eigenvectors.
+    eigenvectors : ndarray of shape (m, m'), the kept eigenvectors (float64).
     inv_sqrt : ndarray of shape (m',), their eigenvalues to the power -1/2.
     """
-    K_mm = np.asarray(K_mm, dtype=dtype)
+    K_mm = np.asarray(K_mm, dtype=np.float64)
     K_mm = 0.5 * (K_mm + K_mm.T)  # rounding can leave it a little asymmetric
     # divide and conquer: the default MRRR driver slows down many-fold on the clustered
     # near-zero eigenvalues that kernel matrices have
     eigenvalues, eigenvectors = linalg.eigh(K_mm, driver="evd", check_finite=False)
-    largest = np.abs(eigenvalues).max() if eigenvalues.size else 0.0
-    tolerance = max(np.finfo(dtype).eps * largest, np.sqrt(len(eigenvalues)) * entry_error)
+    if not eigenvalues.size:
+        return eigenvectors, eigenvalues
+    root_m = np.sqrt(len(eigenvalues))
+    tolerance = max(np.finfo(np.float64).eps * np.abs(eigenvalues).max(),
+                    root_m * entry_error,
+                    root_m * np.finfo(dtype).eps * np.abs(K_mm).max())
     keep = eigenvalues > tolerance
     return eigenvectors[:, keep], 1.0 / np.sqrt(eigenvalues[keep])
 
@@ -347,10 +359,11 @@ class Nystroem(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator)
         K_mm^{-1/2}, the symmetric pseudo-inverse square root: features are
         ``k(X, components_) @ normalization_.T``. It has rank m - n_dropped_eigenvalues_.
     n_dropped_eigenvalues_ : int
-        How many eigenvalues of K_mm were dropped as zero: those at or below
-        eps * max|eigenvalue|, eps the machine epsilon of X's float type, and
-        negative ones. Landmark duplicates and kernels of low numerical rank
-        drop many, in float32 especially.
+        How many eigenvalues of K_mm were dropped as zero, not inverted: negative
+        ones and those at the rounding level of K_mm or of the transform's kernel
+        rows (about sqrt(m) * eps * max|k| in X's float type, and at least
+        eps(float64) * the largest eigenvalue). Duplicate landmarks and kernels of
+        low numerical rank drop many, in float32 especially.
     n_features_in_ : int
     feature_names_in_ : ndarray of str
         Defined when X has feature names that are all strings.
@@ -364,9 +377,10 @@ class Nystroem(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator)
     Notes
     -----
     scikit-learn clips the singular values of K_mm at 1e-12 and inverts them.
-    In float32, most eigenvalues of a smooth kernel matrix are rounding noise
-    far above 1e-12, so inverting them amplifies noise into the features;
-    dropping them gives a far smaller kernel error at the same m. When at most
+    In float32, many eigenvalues of a smooth kernel matrix lie below the rounding
+    of the kernel rows yet far above 1e-12, so inverting them amplifies noise
+    into the features; dropping them gives a far smaller kernel error at the
+    same m. K_mm and its eigendecomposition are always computed in float64. When at most
     half the eigenvalues remain, ``transform`` computes
     (k(X, C) U S^{-1/2}) U^T with the kept eigenpairs: two thin GEMMs instead of
     one m x m GEMM, cheaper and less sensitive to rounding.
@@ -578,21 +592,22 @@ class Nystroem(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator)
                     stacklevel=2,
                 )
             components, indices = self._select_landmarks(X, n_components, params, rng)
-        entry_error = 0.0
+        # K_mm and its eigendecomposition in float64 whatever X's dtype: an m x m job,
+        # and float32 data then lose digits only in the transform
         if self.kernel == "precomputed":
-            K_mm = X[indices][:, indices]
+            K_mm = _dense(X[indices][:, indices])
+            entry_error = np.finfo(K_mm.dtype).eps * np.abs(K_mm).max()
         elif self.kernel == "rbf" and not sparse.issparse(components):
             # the transform's GEMM form, so that K_mm and k(x, C) carry the same rounding
-            # (duplicate landmarks: exact differences here would leave eigenvalues at
-            # eps * ||K||, whose inverse then amplifies the transform's GEMM rounding)
             rbf = _RBFAgainst(components, params["gamma"], np.dtype(np.float64))
             K_mm = rbf(np.asarray(components, dtype=np.float64))
             np.fill_diagonal(K_mm, 1.0)
-            entry_error = rbf.entry_error(dtype)
+            entry_error = rbf.entry_error(np.float64)
         else:
             # Y=None lets scikit-learn evaluate a callable on each pair only once
-            K_mm = self._pairwise(components, None, params)
-        eigenvectors, inv_sqrt = _symmetric_inverse_sqrt(_dense(K_mm), dtype, entry_error)
+            K_mm = _dense(self._pairwise(components.astype(np.float64), None, params))
+            entry_error = np.finfo(np.float64).eps * np.abs(K_mm).max() if K_mm.size else 0.0
+        eigenvectors, inv_sqrt = _symmetric_inverse_sqrt(K_mm, dtype, entry_error)
         m = K_mm.shape[0]
         scaled = eigenvectors * inv_sqrt
         self.normalization_ = np.ascontiguousarray(scaled @ eigenvectors.T, dtype=dtype)

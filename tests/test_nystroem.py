@@ -186,8 +186,8 @@ def test_float32_is_preserved_and_more_accurate_than_clipping():
     ours = np.abs(K - Z.astype(np.float64) @ Z.T.astype(np.float64)).max()
     Z_sk = SklearnNystroem(n_components=200, gamma=1.0, random_state=0).fit_transform(X32)
     clipped = np.abs(K - Z_sk.astype(np.float64) @ Z_sk.T.astype(np.float64)).max()
-    assert ours < 1e-3
-    assert ours < clipped / 5
+    assert ours < 2e-4
+    assert ours < clipped / 20
 
 
 @pytest.mark.parametrize("dtype, tolerance", [(np.float32, 2e-6), (np.float64, 1e-12)])
