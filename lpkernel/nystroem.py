@@ -142,8 +142,11 @@ def _symmetric_inverse_sqrt(K_mm, dtype, entry_error=0.0):
     K_mm = np.asarray(K_mm, dtype=np.float64)
     K_mm = 0.5 * (K_mm + K_mm.T)  # rounding can leave it a little asymmetric
     # divide and conquer: the default MRRR driver slows down many-fold on the clustered
-    # near-zero eigenvalues that kernel matrices have
-    eigenvalues, eigenvectors = linalg.eigh(K_mm, driver="evd", check_finite=False)
+    # near-zero eigenvalues that kernel matrices have. One BLAS thread: the tridiagonal
+    # reduction is memory bound, and threaded BLAS stalls when the cores are shared
+    # (m = 4,096 on a busy 2-core machine: 12 s with one thread, 45 s with two).
+    with threadpool_limits(1, user_api="blas"):
+        eigenvalues, eigenvectors = linalg.eigh(K_mm, driver="evd", check_finite=False)
     if not eigenvalues.size:
         return eigenvectors, eigenvalues
     root_m = np.sqrt(len(eigenvalues))
