@@ -17,10 +17,11 @@ __version__ = "0.1.0"
 _LAZY_ATTRIBUTES = {
     "RandomFourierFeatures": "lpkernel.random_features",
     "PackedFeatures": "lpkernel.packed",
+    "Nystroem": "lpkernel.nystroem",
     "Quantizer": "lpkernel.quantization",
     "RandomFeatureSelector": "lpkernel.selection",
 }
-_SUBMODULES = ("datasets", "kernels", "linear", "memory", "model_selection", "packed",
+_SUBMODULES = ("datasets", "kernels", "linear", "memory", "model_selection", "nystroem", "packed",
                "quantization", "random_features", "selection")
 
 __all__ = sorted([*_LAZY_ATTRIBUTES, *_SUBMODULES, "__version__"])

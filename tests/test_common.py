@@ -4,7 +4,7 @@ from sklearn.linear_model import Ridge, RidgeClassifier
 from sklearn.pipeline import make_pipeline
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from lpkernel import Quantizer, RandomFeatureSelector, RandomFourierFeatures
+from lpkernel import Nystroem, Quantizer, RandomFeatureSelector, RandomFourierFeatures
 from lpkernel.linear import (
     KernelSGDClassifier,
     KernelSGDRegressor,
@@ -52,6 +52,11 @@ ESTIMATORS = [
                        random_state=0),
     KernelSGDRegressor(solver="sgd", rank=3, learning_rate=0.01, batch_size=32, max_iter=30,
                        max_halvings=2, random_state=0),
+    Nystroem(n_components=10, random_state=0),
+    Nystroem(n_components=10, sampling="kmeans", random_state=0),
+    Nystroem(n_components=10, kernel="laplacian", sampling="rls", random_state=0),
+    Nystroem(n_components=10, kernel="matern", kernel_params={"nu": 1.5}, sampling="rls",
+             random_state=0),
 ]
 
 # scikit-learn's checks assume dense array output, so output="packed" is tested in
