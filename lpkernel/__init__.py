@@ -18,7 +18,7 @@ _LAZY_ATTRIBUTES = {
     "RandomFourierFeatures": "lpkernel.random_features",
     "PackedFeatures": "lpkernel.packed",
 }
-_SUBMODULES = ("datasets", "kernels", "packed", "random_features")
+_SUBMODULES = ("datasets", "kernels", "metrics", "packed", "random_features")
 
 __all__ = sorted([*_LAZY_ATTRIBUTES, *_SUBMODULES, "__version__"])
 
