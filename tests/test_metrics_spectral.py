@@ -328,3 +328,23 @@ def test_spectral_scorer_in_grid_search():
         make_spectral_scorer(0.5, which="delta3")
     with pytest.raises(ValueError, match="lam"):
         make_spectral_scorer(0.0)
+
+
+@pytest.mark.parametrize("n, block", [(1, 4), (37, 8), (64, 16), (100, 512)])
+def test_blocked_cholesky_matches_lapack(n, block):
+    from scipy import linalg
+
+    from lpkernel.metrics._linalg import cholesky_lower_in_place
+
+    rng = np.random.default_rng(n)
+    G = rng.normal(size=(n, n + 3))
+    A = np.asfortranarray(G @ G.T)
+    upper = np.triu(A, 1)
+    assert cholesky_lower_in_place(A, block=block) == 0
+    assert np.allclose(np.tril(A), linalg.cholesky(G @ G.T, lower=True), rtol=0, atol=1e-10)
+    assert np.array_equal(np.triu(A, 1), upper)  # the other triangle is not touched
+    # a matrix that is not positive definite reports the failing pivot, as LAPACK's info
+    B = np.asfortranarray(np.diag(np.r_[np.ones(n // 2), -1.0, np.ones(n - n // 2 - 1)]))
+    assert cholesky_lower_in_place(B, block=block) == n // 2 + 1
+    with pytest.raises(ValueError, match="Fortran"):
+        cholesky_lower_in_place(np.ones((3, 4)), block=block)

@@ -3,11 +3,12 @@ Zhang et al. (2019) and the Frobenius / spectral norms of K - K~ (DESIGN §5).""
 
 import numpy as np
 from scipy import linalg
-from scipy.linalg import blas, lapack
+from scipy.linalg import blas
 
 from .._validation import check_option
 from ._eigen import top_eigenvalue
 from ._inputs import check_lam, resolve_problem
+from ._linalg import cholesky_lower_in_place
 
 #: Up to this many rows the eigenvalues come from one dense symmetric eigensolve
 #: (O(n^3), no iteration to converge); above it, from block Lanczos on n x n operators
@@ -54,20 +55,21 @@ _FEATURE_DOC = """X : {array-like, sparse matrix} of shape (n_samples, n_feature
 
 
 def _cholesky_in_place(problem, lam):
-    """Lower Cholesky factor L of K + lam I, in a Fortran-ordered n x n array.
+    """Lower Cholesky factor L of K + lam I, in a Fortran-ordered n x n array, and ||K||_inf.
 
-    K is written straight into the array that LAPACK factorizes in place, so
-    one n x n float64 matrix is the whole memory cost. Only the lower triangle of
+    K is written straight into the array that is factorized in place, so one
+    n x n float64 matrix is the whole memory cost. Only the lower triangle of
     the result is L; the strict upper triangle still holds K (BLAS reads one triangle).
     """
     n = problem.n
-    buffer = np.empty((n, n))  # C order: its transpose is the Fortran array LAPACK wants
+    buffer = np.empty((n, n))  # C order: its transpose is the Fortran array BLAS wants
     norm = problem.fill(buffer)
     buffer.flat[:: n + 1] += lam
-    factor, info = lapack.dpotrf(buffer.T, lower=1, clean=0, overwrite_a=1)
+    factor = buffer.T
+    info = cholesky_lower_in_place(factor)
     if info != 0:
         raise ValueError(
-            f"K + lam * I is not positive definite in float64 (LAPACK dpotrf info={info}): "
+            f"K + lam * I is not positive definite in float64 (pivot {info} fails): "
             f"lam={lam:g} is below the rounding error of K; use a larger lam."
         )
     return factor, norm
