@@ -11,9 +11,9 @@ from ._inputs import check_lam, resolve_problem
 from ._linalg import cholesky_lower_in_place
 
 #: Up to this many rows the eigenvalues come from one dense symmetric eigensolve
-#: (O(n^3), no iteration to converge); above it, from block Lanczos on n x n operators
-#: applied through one Cholesky factor (see spectral_approximation_error).
-DENSE_MAX_ROWS = 1000
+#: (a few n^3 flops, no iteration); above it, from block Lanczos on n x n operators
+#: applied through one Cholesky factor (n^3 / 3), see spectral_approximation_error.
+DENSE_MAX_ROWS = 256
 #: Residual tolerance of the Lanczos eigenvalues, relative to the eigenvalue.
 LANCZOS_TOL = 1e-10
 #: Columns per Lanczos block.
