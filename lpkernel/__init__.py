@@ -21,8 +21,8 @@ _LAZY_ATTRIBUTES = {
     "Quantizer": "lpkernel.quantization",
     "RandomFeatureSelector": "lpkernel.selection",
 }
-_SUBMODULES = ("datasets", "kernels", "linear", "memory", "model_selection", "nystroem", "packed",
-               "quantization", "random_features", "selection")
+_SUBMODULES = ("datasets", "kernels", "linear", "memory", "metrics", "model_selection",
+               "nystroem", "packed", "quantization", "random_features", "selection")
 
 __all__ = sorted([*_LAZY_ATTRIBUTES, *_SUBMODULES, "__version__"])
 
