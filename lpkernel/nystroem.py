@@ -36,8 +36,8 @@ SAMPLING_MODES = ("uniform", "kmeans", "rls")
 LPKERNEL_KERNELS = ("matern", "sparse_rbf")
 #: Kernels with k(x, x) = 1 for every x (the leverage-score sampler needs the diagonal).
 _UNIT_DIAGONAL_KERNELS = ("rbf", "laplacian", "chi2", "matern", "sparse_rbf")
-#: Lloyd iterations after k-means++ seeding: a few already move the seeds to
-#: cluster centres (Zhang et al. 2008); running to convergence costs more than the transform.
+#: Lloyd iterations after k-means++ seeding (Zhang et al. 2008 use k-means centres):
+#: each is one n x m distance pass, and a few already move the seeds to the centres.
 KMEANS_LLOYD_ITERATIONS = 5
 #: Fewest rows per chunk: BLAS packs the whole m x m right-hand side once per GEMM call,
 #: and with fewer rows that packing costs as much as the multiply (m = 2,048, float64:
@@ -161,8 +161,8 @@ def _symmetric_inverse_sqrt(K_mm, dtype, entry_error=0.0):
 def ridge_leverage_estimates(K_rows_sample, K_rows_diag, K_sample, weights, lam):
     """Ridge leverage score estimates of some rows from a weighted landmark sample.
 
-    tau_i ~ (k_ii - k_iS (K_SS + lam W^-2)^-1 k_Si) / lam (Musco & Musco 2017,
-    eq. (3)). With S = all points and W = I this is exactly
+    tau_i ~ (k_ii - k_iS (K_SS + lam W^-2)^-1 k_Si) / lam, the estimator of Musco &
+    Musco 2017 as their reference code computes it. With S = all points and W = I it is
     tau_i = (K (K + lam I)^-1)_ii, the lam-ridge leverage score.
 
     Parameters
@@ -198,14 +198,15 @@ def recursive_rls_indices(n_samples, n_landmarks, kernel_rows, kernel_diagonal, 
     """Landmark indices drawn by recursive ridge-leverage-score sampling.
 
     RecursiveRLS-Nyström of Musco & Musco, "Recursive Sampling for the Nyström
-    Method", NeurIPS 2017 (Algorithm 3, in the form of the authors' reference
-    code ``recursiveNystrom.m``): halve the data uniformly down to about s points;
-    then, going back up, estimate every point's ridge leverage score from the
-    weighted sample of the level below (:func:`ridge_leverage_estimates`, with
-    lam set from the tail of that sample's spectrum so that about s points pass)
+    Method", NeurIPS 2017, in the form of the authors' reference code
+    ``recursiveNystrom.m`` (fixed sample size, not the accelerated variant):
+    halve the data uniformly down to about s points; then, going back up,
+    estimate every point's ridge leverage score from the weighted sample of the
+    level below (:func:`ridge_leverage_estimates`, with lam set from the tail of
+    that sample's spectrum so that about s points pass)
     and keep each point with probability min(1, log(s) * score). The top level
     draws exactly s points without replacement, proportionally to the scores.
-    Only n x s' blocks of K are formed (s' <= s, in row chunks), never n x n:
+    Only n x s' blocks of K are formed (s' about s, in row chunks), never n x n:
     the cost is O(n s^2) kernel evaluations and flops.
 
     Parameters
@@ -271,7 +272,7 @@ def _ridge_from_tail(K_sample, weights, rank, rng):
 
     The top eigenvalues come from a subset eigensolver on small samples and from a
     randomized subspace iteration (Halko, Martinsson & Tropp, SIAM Review 53(2), 2011,
-    Algorithm 4.3) on large ones, where a full tridiagonalization would cost more than
+    Algorithm 4.4) on large ones, where a full tridiagonalization would cost more than
     the rest of the sampler. The randomized sum can only fall short of the true one,
     which raises lam a little: the scores get smoother, never invalid.
     """
