@@ -112,6 +112,31 @@ def test_scaled_exact_factor_closed_form(method, scale):
         assert delta1 < 0
 
 
+@pytest.mark.parametrize("lam", [1e-4, 0.1])
+def test_nystroem_edge_and_dense_fallback(monkeypatch, lam):
+    # Nystroem's K~ <= K puts Delta2 = 0 at the edge of a dense continuum, the hardest case
+    # for Lanczos; a run that exceeds its budget falls back to a dense solve from the factor
+    rng = np.random.default_rng(14)
+    X = rng.normal(size=(300, 3))
+    Z = Nystroem(gamma=0.5, n_components=40, random_state=0).fit(X).transform(X)
+    reference = brute_force_deltas(rbf_kernel(X, gamma=0.5), Z, lam)
+    assert abs(reference[1]) < 1e-8  # landmarks among the rows: K - K~ is singular
+    assert_close(deltas_by("lanczos", X, Z, lam), reference)
+    calls = []
+    fallback = _spectral._deltas_from_factor
+    monkeypatch.setattr(_spectral, "_deltas_from_factor",
+                        lambda *args: calls.append(1) or fallback(*args))
+    tiny_budget = _spectral._lanczos_options
+
+    def options(n, tol, random_state):
+        moderate, settings = tiny_budget(n, tol, random_state)
+        return moderate, {**settings, "max_dim": 32}
+
+    monkeypatch.setattr(_spectral, "_lanczos_options", options)
+    assert_close(deltas_by("lanczos", X, Z, lam), reference)
+    assert calls  # the dense fallback really ran
+
+
 def test_ranges_over_varied_problems():
     rng = np.random.default_rng(2)
     X = rng.normal(size=(80, 3))

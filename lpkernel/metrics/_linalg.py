@@ -16,6 +16,8 @@ same n^3 / 3 flops as ``dpotrf`` at about the same speed.
 import ctypes
 from functools import lru_cache
 
+import numpy as np
+
 #: Columns per block: small enough to keep dpotrf far from the sizes where it
 #: crashes, large enough for dgemm to run at full speed.
 CHOLESKY_BLOCK = 512
@@ -94,3 +96,14 @@ def cholesky_lower_in_place(A, block=CHOLESKY_BLOCK):
                       at(c0 + columns, j0), lda, at(c0, j0), lda, _double(1.0),
                       at(c0 + columns, c0), lda)
     return 0
+
+
+def product(A, B, transpose_a=False):
+    """``A @ B`` (``A.T @ B`` with ``transpose_a``) by BLAS dgemm, for a Fortran-ordered A.
+
+    For a tall Fortran-ordered A times a thin B this is up to twice as fast as
+    ``numpy.matmul``, which picks a slower layout for this case.
+    """
+    from scipy.linalg import blas
+
+    return blas.dgemm(1.0, A, np.asfortranarray(B, dtype=np.float64), trans_a=int(transpose_a))

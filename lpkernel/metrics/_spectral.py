@@ -3,19 +3,23 @@ Zhang et al. (2019) and the Frobenius / spectral norms of K - K~ (DESIGN §5).""
 
 import numpy as np
 from scipy import linalg
-from scipy.linalg import blas
+from scipy.linalg import blas, lapack
 
 from .._validation import check_option
-from ._eigen import top_eigenvalue
+from ._eigen import BlockLanczos, top_eigenvalues, warn_unconverged
 from ._inputs import check_lam, resolve_problem
-from ._linalg import cholesky_lower_in_place
+from ._linalg import cholesky_lower_in_place, product
 
 #: Up to this many rows the eigenvalues come from one dense symmetric eigensolve
 #: (a few n^3 flops, no iteration); above it, from block Lanczos on n x n operators
 #: applied through one Cholesky factor (n^3 / 3), see spectral_approximation_error.
 DENSE_MAX_ROWS = 256
-#: Residual tolerance of the Lanczos eigenvalues, relative to the eigenvalue.
-LANCZOS_TOL = 1e-10
+#: Up to this many rows a Lanczos run that needs more than n / 4 basis vectors (a
+#: spectrum whose top is a dense continuum, as Nystroem's Delta2 = 0 edge) gives way
+#: to a dense eigensolve from the same Cholesky factor.
+DENSE_FALLBACK_ROWS = 5000
+#: Residual tolerance of the Lanczos eigenvalues, relative to max(1, eigenvalue).
+LANCZOS_TOL = 1e-9
 #: Columns per Lanczos block.
 LANCZOS_BLOCK = 16
 
@@ -98,34 +102,97 @@ def _deltas_dense(problem, lam):
     return float(-values[0]), float(values[-1])
 
 
+class _GiveUp(Exception):
+    """A Lanczos run used its whole budget: the dense eigensolve is cheaper from here."""
+
+
+def _lanczos_options(n, tol, random_state):
+    """Solver settings: a budget of n / 4 basis vectors when a dense fallback is affordable."""
+    moderate = n <= DENSE_FALLBACK_ROWS
+    return moderate, dict(block_size=LANCZOS_BLOCK, tol=tol, atol=tol, random_state=random_state,
+                          max_dim=max(n // 4, 8 * LANCZOS_BLOCK) if moderate else None,
+                          max_restarts=0 if moderate else 20)
+
+
+def _run_lockstep(products, solvers, moderate):
+    """Run the solvers; True if all converged, False if a moderate-size run should go dense."""
+
+    def guarded(blocks):
+        if moderate and any(s.pending() is None and not s.converged for s in solvers):
+            raise _GiveUp
+        return products(blocks)
+
+    try:
+        top_eigenvalues(guarded, solvers)
+    except _GiveUp:
+        return False
+    if moderate and not all(solver.converged for solver in solvers):
+        return False
+    for solver in solvers:
+        warn_unconverged(solver)
+    return True
+
+
+def _deltas_from_factor(factor, Z, lam):
+    """All eigenvalues of C = W W^T + lam L^-1 L^-T (W = L^-1 Z), densely: the fallback."""
+    W = blas.dtrsm(1.0, factor, Z, lower=1, trans_a=0)
+    inverse, info = lapack.dtrtri(factor, lower=1)
+    inverse = np.tril(inverse)
+    C = W @ W.T
+    C += lam * (inverse @ inverse.T)
+    values = linalg.eigvalsh(C, check_finite=False)
+    return float(1.0 - values[0]), float(values[-1] - 1.0)
+
+
 def _deltas_lanczos(problem, lam, random_state=0):
-    """Delta1 and Delta2 from one Cholesky factor and two block Lanczos runs (see below)."""
+    """Delta1 and Delta2 from one Cholesky factor and two block Lanczos runs in lockstep."""
     n = problem.n
     factor, kernel_norm = _cholesky_in_place(problem, lam)
     # Products with C and C^-1 carry rounding errors of about eps * cond(K + lam I)
     # relative; asking the residual to go below that would never stop.
-    tol = max(LANCZOS_TOL, 4 * np.finfo(np.float64).eps * (kernel_norm + lam) / lam)
+    noise = 4 * np.finfo(np.float64).eps * (kernel_norm + lam) / lam
     Z = np.asfortranarray(_square_features(problem.Z))
-    gram = Z.T @ Z
+    gram = blas.dsyrk(1.0, Z, trans=1, lower=1)  # Z^T Z, lower triangle
     gram.flat[:: gram.shape[0] + 1] += lam
-    gram_factor = linalg.cho_factor(gram, lower=True, check_finite=False)
+    gram_factor = linalg.cho_factor(gram, lower=True, overwrite_a=True, check_finite=False)
 
-    def pencil(V):
-        # C V = L^-1 (Z Z^T + lam I) L^-T V
-        T = blas.dtrsm(1.0, factor, np.asfortranarray(V), lower=1, trans_a=1)
-        T = Z @ (Z.T @ T) + lam * T
-        return blas.dtrsm(1.0, factor, np.asfortranarray(T), lower=1, trans_a=0, overwrite_b=1)
+    def products(blocks):
+        # [C V1, C^-1 V2] with C = L^-1 (Z Z^T + lam I) L^-T and C^-1 = L^T (Z Z^T + lam I)^-1 L
+        # (the inverse by Woodbury); one pass over Z serves both.
+        V1, V2 = blocks
+        halves = []
+        if V1 is not None:
+            halves.append(blas.dtrsm(1.0, factor, np.asfortranarray(V1), lower=1, trans_a=1))
+        if V2 is not None:
+            halves.append(blas.dtrmm(1.0, factor, np.asfortranarray(V2), lower=1, trans_a=0))
+        projected = product(Z, halves[0] if len(halves) == 1 else np.hstack(halves), True)
+        if V2 is not None:
+            tail = projected.shape[1] - V2.shape[1]
+            projected[:, tail:] = linalg.cho_solve(gram_factor, projected[:, tail:],
+                                                   check_finite=False)
+        lifted = product(Z, projected)
+        out, column = [], 0
+        if V1 is not None:
+            width = V1.shape[1]
+            T = lifted[:, :width] + lam * halves[0]
+            out.append(blas.dtrsm(1.0, factor, np.asfortranarray(T), lower=1, trans_a=0,
+                                  overwrite_b=1))
+            column = width
+        else:
+            out.append(None)
+        if V2 is not None:
+            T = (halves[-1] - lifted[:, column:]) / lam
+            out.append(blas.dtrmm(1.0, factor, np.asfortranarray(T), lower=1, trans_a=1,
+                                  overwrite_b=1))
+        else:
+            out.append(None)
+        return out
 
-    def inverse_pencil(V):
-        # C^-1 V = L^T (Z Z^T + lam I)^-1 L V, the middle by Woodbury
-        T = blas.dtrmm(1.0, factor, np.asfortranarray(V), lower=1, trans_a=0)
-        T = (T - Z @ linalg.cho_solve(gram_factor, Z.T @ T, check_finite=False)) / lam
-        return blas.dtrmm(1.0, factor, np.asfortranarray(T), lower=1, trans_a=1, overwrite_b=1)
-
-    top, _ = top_eigenvalue(pencil, n, block_size=LANCZOS_BLOCK, tol=tol, atol=tol,
-                            random_state=random_state)
-    top_inverse, _ = top_eigenvalue(inverse_pencil, n, block_size=LANCZOS_BLOCK, tol=tol,
-                                    atol=tol, random_state=random_state)
+    moderate, options = _lanczos_options(n, LANCZOS_TOL, random_state)
+    solvers = [BlockLanczos(n, noise=noise, **options), BlockLanczos(n, noise=noise, **options)]
+    if not _run_lockstep(products, solvers, moderate):
+        return _deltas_from_factor(factor, Z, lam)
+    top, top_inverse = solvers[0].theta, solvers[1].theta
     return float(1.0 - 1.0 / top_inverse), float(top - 1.0)
 
 
@@ -286,16 +353,30 @@ def kernel_approximation_error(X, feature_map=None, *, features=None, kernel=Non
             total += float(np.einsum("ij,ij->", block, block))
         return float(np.sqrt(total))
     K = problem.kernel_matrix()
-    if problem.n <= DENSE_MAX_ROWS:
-        values = linalg.eigvalsh(K - Z @ Z.T, check_finite=False)
-        return float(max(-values[0], values[-1]))
-    # rounding leaves ||K - Z Z^T|| no more precise than eps * ||K||_F
-    floor = 1e3 * np.finfo(np.float64).eps * float(np.linalg.norm(K))
-    top, _ = top_eigenvalue(lambda V: K @ V - Z @ (Z.T @ V), problem.n,
-                            block_size=LANCZOS_BLOCK, tol=LANCZOS_TOL, atol=floor)
-    bottom, _ = top_eigenvalue(lambda V: Z @ (Z.T @ V) - K @ V, problem.n,
-                               block_size=LANCZOS_BLOCK, tol=LANCZOS_TOL, atol=floor)
-    return float(max(abs(top), abs(bottom)))
+    if problem.n > DENSE_MAX_ROWS:
+        # both ends of K - Z Z^T in lockstep, one product with K for the two
+        def products(blocks):
+            live = [block for block in blocks if block is not None]
+            stacked = live[0] if len(live) == 1 else np.hstack(live)
+            image = K @ stacked - Z @ (Z.T @ stacked)
+            out, column = [], 0
+            for sign, block in zip((1.0, -1.0), blocks, strict=True):
+                if block is None:
+                    out.append(None)
+                    continue
+                out.append(sign * image[:, column : column + block.shape[1]])
+                column += block.shape[1]
+            return out
+
+        # rounding leaves ||K - Z Z^T|| no more precise than about eps * ||K||_F
+        floor = 1e3 * np.finfo(np.float64).eps * float(np.linalg.norm(K))
+        moderate, options = _lanczos_options(problem.n, LANCZOS_TOL, 0)
+        options["atol"] = floor
+        solvers = [BlockLanczos(problem.n, **options), BlockLanczos(problem.n, **options)]
+        if _run_lockstep(products, solvers, moderate):
+            return float(max(abs(solvers[0].theta), abs(solvers[1].theta)))
+    values = linalg.eigvalsh(K - Z @ Z.T, check_finite=False)
+    return float(max(-values[0], values[-1]))
 
 
 for _function in (spectral_approximation_error, delta, kernel_approximation_error):
