@@ -57,7 +57,7 @@ except ImportError:
     print("\nmatplotlib is not installed: no plot")
 else:
     fig, ax = plt.subplots()
-    for name, search in searches.items():
+    for search in searches.values():
         search.plot_frontier(ax=ax)
     ax.legend(list(searches))
     fig.savefig("memory_budget_frontier.png", dpi=120)
