@@ -76,13 +76,14 @@ def speed(X_train, n, m, lams, with_reference, repeats):
     X = X_train[:n]
     rff = RandomFourierFeatures(n_components=m, gamma=GAMMA, random_state=0).fit(X)
     Z = rff.transform(X).astype(np.float64)
-    # warm-up on a small problem: imports, thread pools, first-touch of freed memory
-    spectral_approximation_error(X[:400], rff, lam=lams[0])
+    # both get the same Z; a warm-up on a small problem first (imports, thread pools)
+    spectral_approximation_error(X[:400], features=Z[:400], gamma=GAMMA, lam=lams[0])
     if with_reference:
         brute_force_deltas(X[:400], Z[:400], lams[0])
     for lam in lams:
         ours, wall, cpu, peak = measure(
-            lambda lam=lam: spectral_approximation_error(X, rff, lam=lam), repeats)
+            lambda lam=lam: spectral_approximation_error(X, features=Z, gamma=GAMMA, lam=lam),
+            repeats)
         row = {"n": n, "m": m, "lam": lam, "ours": ours, "wall": wall, "cpu": cpu, "peak": peak}
         if with_reference:
             ref, ref_wall, ref_cpu, ref_peak = measure(

@@ -17,6 +17,7 @@ import ctypes
 from functools import lru_cache
 
 import numpy as np
+from scipy.linalg import blas
 
 #: Columns per block: small enough to keep dpotrf far from the sizes where it
 #: crashes, large enough for dgemm to run at full speed.
@@ -104,6 +105,4 @@ def product(A, B, transpose_a=False):
     For a tall Fortran-ordered A times a thin B this is up to twice as fast as
     ``numpy.matmul``, which picks a slower layout for this case.
     """
-    from scipy.linalg import blas
-
     return blas.dgemm(1.0, A, np.asfortranarray(B, dtype=np.float64), trans_a=int(transpose_a))
