@@ -373,3 +373,27 @@ def test_blocked_cholesky_matches_lapack(n, block):
     assert cholesky_lower_in_place(B, block=block) == n // 2 + 1
     with pytest.raises(ValueError, match="Fortran"):
         cholesky_lower_in_place(np.ones((3, 4)), block=block)
+
+
+@pytest.mark.parametrize("top_gap", [1e-1, 1e-6, 0.0])
+def test_block_lanczos_top_eigenvalue(top_gap):
+    # a known spectrum: a top eigenvalue separated by top_gap (0: a double top) from a
+    # second, the rest spread close below; single-vector blocks, so the basis has to grow
+    # past its first allocation of 32 columns
+    from lpkernel.metrics._eigen import BlockLanczos, top_eigenvalue
+
+    rng = np.random.default_rng(15)
+    n = 400
+    spectrum = np.sort(rng.uniform(-1.0, 1.9, size=n))
+    spectrum[-1] = 2.0
+    spectrum[-2] = 2.0 - top_gap
+    Q = np.linalg.qr(rng.normal(size=(n, n)))[0]
+    A = (Q * spectrum) @ Q.T
+    theta, residual = top_eigenvalue(lambda V: A @ V, n, block_size=4, tol=1e-12)
+    assert abs(theta - 2.0) < 1e-10
+    assert np.linalg.eigvalsh(A).max() - theta < 1e-10
+    solver = BlockLanczos(n, block_size=1, tol=1e-12)
+    while solver.pending() is not None:
+        solver.advance(A @ solver.pending())
+    assert solver.converged and solver.basis.shape[1] > 32
+    assert abs(solver.theta - 2.0) < 1e-10

@@ -130,11 +130,22 @@ class BlockLanczos:
         self._begin(np.array(start[:, : self.b], dtype=np.float64))
 
     def _begin(self, start):
-        self.basis = np.empty((self.n, self.max_dim), order="F")
-        self.images = np.empty((self.n, self.max_dim), order="F")  # A times the basis
-        self.projected = np.zeros((self.max_dim, self.max_dim))
+        capacity = min(self.max_dim, 32 * self.b)  # grown on demand, up to max_dim
+        self.basis = np.empty((self.n, capacity), order="F")
+        self.images = np.empty((self.n, capacity), order="F")  # A times the basis
+        self.projected = np.zeros((capacity, capacity))
         self.k, self.gap = 0, 0.0
         self.block = _orthonormalize(start, self.basis[:, :0], self.rng, self.b)
+
+    def _grow(self, capacity):
+        k = self.k
+        for name in ("basis", "images"):
+            grown = np.empty((self.n, capacity), order="F")
+            grown[:, :k] = getattr(self, name)[:, :k]
+            setattr(self, name, grown)
+        projected = np.zeros((capacity, capacity))
+        projected[:k, :k] = self.projected[:k, :k]
+        self.projected = projected
 
     def _tolerance(self):
         return max(self.tol * abs(self.theta), self.atol)
@@ -147,6 +158,8 @@ class BlockLanczos:
         """Take ``image`` = operator @ :meth:`pending` and take one step."""
         image = np.asarray(image, dtype=np.float64)
         block, k, width = self.block, self.k, self.block.shape[1]
+        if k + width > self.basis.shape[1]:
+            self._grow(min(self.max_dim, 2 * self.basis.shape[1]))
         basis = self.basis
         basis[:, k : k + width] = block
         self.images[:, k : k + width] = image
