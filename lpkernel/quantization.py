@@ -420,8 +420,7 @@ class Quantizer(OneToOneFeatureMixin, ClassNamePrefixFeaturesOutMixin, Transform
             if n_bits == 0:
                 out_dense[rows] = values
                 return
-            row_bytes = block.view(np.uint8)[:count]
-            quantize_rows(values, row_bytes, seed, *grid, step, low, n_bits, stochastic,
+            quantize_rows(values, block.view(np.uint32)[:count], seed, *grid, step, low, n_bits, stochastic,
                           packed, out_packed[rows], out_dense[rows])
 
         rows_per_chunk = chunk_rows(n, 3 * m * dtype.itemsize, self.chunk_size)

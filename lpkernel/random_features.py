@@ -101,8 +101,8 @@ def fourier_features(X, project, offset, n_components, *, n_bits, stochastic, pa
         block = padded_block(X[rows])
         projection = project(block)
         count = rows.stop - rows.start
-        rff_rows(projection[:count], offset, block.view(np.uint8)[:count], seed, r, single, n_bits,
-                 stochastic, *grid, step, low, packed, out_packed[rows], out_dense[rows])
+        rff_rows(projection[:count], offset, block.view(np.uint32)[:count], seed, dtype.type(r), single,
+                 n_bits, stochastic, *grid, step, low, packed, out_packed[rows], out_dense[rows])
 
     # a chunk holds the dense input block, the projection and the output rows
     rows_per_chunk = chunk_rows(n, (X.shape[1] + offset.shape[0] + m) * dtype.itemsize, chunk_size)

@@ -17,27 +17,28 @@ def splitmix64(x):
     return x ^ (x >> 31)
 
 
-def row_key(row_bytes, seed):
-    h = 0xCBF29CE484222325
-    for byte in bytes(row_bytes):
-        h = ((h ^ byte) * 0x100000001B3) & M64
+def row_key(row_words, seed):
+    """The row's 64-bit key from its 32-bit words (a uint32 view of its bytes)."""
+    h = 0x243F6A8885A308D3
+    for word in row_words.tolist():
+        h = ((h ^ word) * 0x9E3779B97F4A7C15) & M64
+        h ^= h >> 32
     return splitmix64(h ^ splitmix64(int(seed)))
 
 
-def uniform_bits(key, column):
-    x = ((key & M32) + column * 0x9E3779B9) & M32 ^ (key >> 32)
-    x ^= x >> 16
-    x = (x * 0x85EBCA6B) & M32
-    x ^= x >> 13
-    x = (x * 0xC2B2AE35) & M32
-    x ^= x >> 16
-    return x >> 8
+def noise_bits(key, n_columns):
+    """16-bit noise of columns 0..n-1: column 4k + r is bits 16r.. of splitmix64(key + k golden)."""
+    bits = []
+    for j in range(n_columns):
+        word = splitmix64((key + (j // 4) * 0x9E3779B97F4A7C15) & M64)
+        bits.append((word >> (16 * (j % 4))) & 0xFFFF)
+    return bits
 
 
-def noise(row_bytes_2d, seed, n_columns):
-    """u_ij in [0, 1) for every row (its bytes) and column, as float64."""
-    return np.array([[uniform_bits(row_key(r, seed), j) * 2.0**-24 for j in range(n_columns)]
-                     for r in row_bytes_2d])
+def noise(row_words_2d, seed, n_columns):
+    """u_ij in [0, 1) for every row (its 32-bit words) and column, as float64."""
+    return np.array([[b * 2.0**-16 for b in noise_bits(row_key(r, seed), n_columns)]
+                     for r in row_words_2d])
 
 
 def quantize(values, low, step, n_bits, u):

@@ -10,7 +10,7 @@ import pytest
 from lpkernel._config import jit
 from lpkernel._kernels import hadamard, quantize
 from lpkernel._kernels.features import rff_rows
-from lpkernel._kernels.hashing import row_key, uniform_bits
+from lpkernel._kernels.hashing import noise_stream, row_key, stream_words
 from lpkernel._kernels.trig import LIMIT32, LIMIT64, cos32, cos64
 
 from . import reference as ref
@@ -20,11 +20,13 @@ BITS = (1, 2, 4, 8, 16)
 
 # test-local kernels are not cached: Numba would not notice changes to the helpers they call
 @jit(cache=False)
-def _keys_and_bits(row_bytes, seed, n_columns, keys, bits):
-    for i in range(row_bytes.shape[0]):
-        keys[i] = row_key(row_bytes[i], seed)
+def _keys_and_bits(row_words, seed, n_columns, keys, bits):
+    words = np.empty(stream_words(n_columns), dtype=np.uint64)
+    for i in range(row_words.shape[0]):
+        keys[i] = row_key(row_words[i], seed)
+        noise = noise_stream(keys[i], words)
         for j in range(n_columns):
-            bits[i, j] = uniform_bits(keys[i], j)
+            bits[i, j] = noise[j]
 
 
 @jit(cache=False)
@@ -35,29 +37,49 @@ def _cos_array(t, out32, out64):
 
 
 def test_hash_matches_reference(rng):
-    row_bytes = rng.integers(0, 256, size=(5, 13), dtype=np.uint8)
+    row_words = rng.integers(0, 2**32, size=(5, 13), dtype=np.uint32)
     seed = np.uint64(2**63 + 12345)
     keys = np.empty(5, dtype=np.uint64)
-    bits = np.empty((5, 7), dtype=np.float32)
-    _keys_and_bits(row_bytes, seed, 7, keys, bits)
+    bits = np.empty((5, 7), dtype=np.float32)  # 7 columns: the last word is used in part
+    _keys_and_bits(row_words, seed, 7, keys, bits)
     for i in range(5):
-        key = ref.row_key(row_bytes[i], seed)
+        key = ref.row_key(row_words[i], seed)
         assert int(keys[i]) == key
-        assert [int(b) for b in bits[i]] == [ref.uniform_bits(key, j) for j in range(7)]
+        assert [int(b) for b in bits[i]] == ref.noise_bits(key, 7)
+
+
+def test_row_key_sees_every_word_and_its_position(rng):
+    row = rng.integers(0, 2**32, size=(1, 12), dtype=np.uint32)
+    variants = [row]
+    for k in (0, 5, 11):  # flip one bit of one word
+        changed = row.copy()
+        changed[0, k] ^= np.uint32(1 << 31)
+        variants.append(changed)
+    variants.append(row[:, ::-1].copy())  # same words, other order
+    keys = np.empty(1, dtype=np.uint64)
+    bits = np.empty((1, 4), dtype=np.float32)
+    seen = set()
+    for words in variants:
+        _keys_and_bits(words, np.uint64(1), 4, keys, bits)
+        seen.add(int(keys[0]))
+    assert len(seen) == len(variants)
 
 
 def test_noise_is_uniform_and_decorrelated(rng):
-    # 200 rows x 500 columns of 24-bit noise: mean 1/2, variance 1/12, no row/column structure
-    row_bytes = rng.integers(0, 256, size=(200, 16), dtype=np.uint8)
+    # 200 rows x 500 columns of 16-bit noise: mean 1/2, variance 1/12, no row/column structure
+    row_words = rng.integers(0, 2**32, size=(200, 4), dtype=np.uint32)
     keys = np.empty(200, dtype=np.uint64)
     bits = np.empty((200, 500), dtype=np.float32)
-    _keys_and_bits(row_bytes, np.uint64(7), 500, keys, bits)
-    u = bits.astype(np.float64) * 2.0**-24
+    _keys_and_bits(row_words, np.uint64(7), 500, keys, bits)
+    u = (bits.astype(np.float64) + 0.5) * 2.0**-16  # the midpoints of the 2**16 cells
     n = u.size
     assert abs(u.mean() - 0.5) < 5 * np.sqrt(1 / 12 / n)
     assert abs(u.var() - 1 / 12) < 5 * np.sqrt(1 / 180 / n)
-    # adjacent columns and adjacent rows are uncorrelated (|r| < 5 / sqrt(n))
-    assert abs(np.corrcoef(u[:, :-1].ravel(), u[:, 1:].ravel())[0, 1]) < 5 / np.sqrt(n)
+    # columns 1..4 apart (within one 64-bit word and across words) and adjacent rows are
+    # uncorrelated (|r| < 5 / sqrt(n))
+    for lag in (1, 2, 3, 4):
+        r = np.corrcoef(u[:, :-lag].ravel(), u[:, lag:].ravel())[0, 1]
+        assert abs(r) < 5 / np.sqrt(n), (lag, r)
     assert abs(np.corrcoef(u[:-1].ravel(), u[1:].ravel())[0, 1]) < 5 / np.sqrt(n)
 
 
@@ -117,18 +139,18 @@ def test_pack_unpack_match_reference(rng, n_bits, m):
 def test_quantize_rows_matches_reference(rng, dtype, n_bits, stochastic):
     m = 37
     values = rng.uniform(-1.2, 1.2, size=(6, m)).astype(dtype)  # some outside the range: clipped
-    row_bytes = rng.integers(0, 256, size=(6, 24), dtype=np.uint8)
+    row_words = rng.integers(0, 2**32, size=(6, 6), dtype=np.uint32)
     low, step = np.full(m, -1.0), np.full(m, 2.0 / (2**n_bits - 1))
     grid = quantize.work_grid(low, step, n_bits, dtype)
     seed = np.uint64(99)
     packed = np.zeros((6, quantize.packed_row_bytes(m, n_bits)), dtype=np.uint8)
-    quantize.quantize_rows(values, row_bytes, seed, *grid, step, low, n_bits, stochastic, True,
+    quantize.quantize_rows(values, row_words, seed, *grid, step, low, n_bits, stochastic, True,
                            packed, np.empty((6, 0), dtype=dtype))
-    u = ref.noise(row_bytes, seed, m) if stochastic else 0.5
+    u = ref.noise(row_words, seed, m) if stochastic else 0.5
     codes = ref.quantize(values, low, step, n_bits, u)
     np.testing.assert_array_equal(packed, ref.pack(codes, n_bits))
     dense = np.empty((6, m), dtype=dtype)
-    quantize.quantize_rows(values, row_bytes, seed, *grid, step, low, n_bits, stochastic, False,
+    quantize.quantize_rows(values, row_words, seed, *grid, step, low, n_bits, stochastic, False,
                            np.empty((6, 0), dtype=np.uint8), dense)
     np.testing.assert_array_equal(dense, (low + codes * step).astype(dtype))
 
@@ -167,9 +189,9 @@ def test_rff_rows_matches_reference(rng, dtype, n_components, n_freq, n_bits):
     step = np.full(n_components, 2 * r / (2 ** max(n_bits, 1) - 1))
     grid = quantize.work_grid(low, step, max(n_bits, 1), dtype)
     seed = np.uint64(3)
-    row_bytes = X.view(np.uint8)
+    row_words = X.view(np.uint32)
     dense = np.empty((c, n_components), dtype=dtype)
-    rff_rows(projection, offset.astype(dtype), row_bytes, seed, r, dtype == np.float32, n_bits, True,
+    rff_rows(projection, offset.astype(dtype), row_words, seed, r, dtype == np.float32, n_bits, True,
              *grid, step, low, False, np.empty((c, 0), dtype=np.uint8), dense)
     expected = ref.rff_values(X, W, offset.astype(dtype).astype(np.float64), n_components)
     if n_bits == 0:
@@ -178,12 +200,12 @@ def test_rff_rows_matches_reference(rng, dtype, n_components, n_freq, n_bits):
         return
     # quantized: the kernel's codes are the reference rounding of its own float features
     floats = np.empty((c, n_components), dtype=dtype)
-    rff_rows(projection, offset.astype(dtype), row_bytes, seed, r, dtype == np.float32, 0, True,
+    rff_rows(projection, offset.astype(dtype), row_words, seed, r, dtype == np.float32, 0, True,
              *grid, step, low, False, np.empty((c, 0), dtype=np.uint8), floats)
-    codes = ref.quantize(floats, low, step, n_bits, ref.noise(row_bytes, seed, n_components))
+    codes = ref.quantize(floats, low, step, n_bits, ref.noise(row_words, seed, n_components))
     np.testing.assert_array_equal(dense, (low + codes * step).astype(dtype))
     packed = np.zeros((c, quantize.packed_row_bytes(n_components, n_bits)), dtype=np.uint8)
-    rff_rows(projection, offset.astype(dtype), row_bytes, seed, r, dtype == np.float32, n_bits, True,
+    rff_rows(projection, offset.astype(dtype), row_words, seed, r, dtype == np.float32, n_bits, True,
              *grid, step, low, True, packed, np.empty((c, 0), dtype=dtype))
     np.testing.assert_array_equal(packed, ref.pack(codes, n_bits))
 

@@ -9,7 +9,7 @@ with packing. The float n x m matrix is never formed for packed output.
 import numpy as np
 
 from .._config import jit
-from .hashing import row_key
+from .hashing import noise_stream, row_key, stream_words
 from .quantize import quantize_store_row
 from .trig import LIMIT32, LIMIT64, cos32, cos64
 
@@ -17,7 +17,7 @@ _HALF_PI = 1.5707963267948966
 
 
 @jit
-def rff_rows(projection, offset, row_bytes, seed, scale, single, n_bits, stochastic,
+def rff_rows(projection, offset, row_words, seed, scale, single, n_bits, stochastic,
              low, inv_step, max_code, unit, step64, low64, packed, out_packed, out_dense):
     """Random Fourier features of one chunk.
 
@@ -28,9 +28,10 @@ def rff_rows(projection, offset, row_bytes, seed, scale, single, n_bits, stochas
     ----------
     projection : (c, f) float32/float64, ``X_chunk @ W`` (f frequencies).
     offset : (f,) same dtype, the phases b_j (zero for frequencies in sincos pairs).
-    row_bytes : (c, nb) uint8, the input rows' bytes, keying the rounding noise.
+    row_words : (c, nw) uint32, the input rows' bytes as 32-bit words, keying the rounding noise.
     seed : uint64, derived from ``random_state``.
-    scale : float, sqrt(2/m).
+    scale : float of the projection's dtype, sqrt(2/m) (a float64 scale would make the
+        float32 loop convert every element and run at half width).
     single : bool, ``projection`` is float32: use the float32-accurate cosine.
     n_bits : 0 for float output, else b in {1, 2, 4, 8, 16}.
     stochastic : bool, stochastic or nearest rounding.
@@ -44,6 +45,7 @@ def rff_rows(projection, offset, row_bytes, seed, scale, single, n_bits, stochas
     n_columns = low64.shape[0]
     values = np.empty(n_columns, dtype=projection.dtype)
     codes = np.empty(n_columns, dtype=np.uint16)
+    words = np.empty(stream_words(n_columns), dtype=np.uint64)
     limit = LIMIT32 if single else LIMIT64
     for i in range(n_rows):
         target = out_dense[i] if n_bits == 0 else values
@@ -69,6 +71,6 @@ def rff_rows(projection, offset, row_bytes, seed, scale, single, n_bits, stochas
                     if j < n_columns - n_freq:
                         target[n_freq + j] = scale * np.sin(np.float64(projection[i, j]))
         if n_bits != 0:
-            key = row_key(row_bytes[i], seed)
-            quantize_store_row(values, key, low, inv_step, max_code, unit, step64, low64,
+            noise = noise_stream(row_key(row_words[i], seed), words) if stochastic else codes
+            quantize_store_row(values, noise, low, inv_step, max_code, unit, step64, low64,
                                n_bits, stochastic, packed, codes, out_packed[i], out_dense[i])

@@ -2,9 +2,9 @@
 
 Codes are the integers ``q`` in [0, 2**b - 1] with value ``low + q * step``.
 Stochastic rounding: ``q = floor((v - low) / step + u)``, u ~ U[0, 1) from
-:func:`lpkernel._kernels.hashing.uniform_bits`, clipped to the code range; it is
-unbiased for v inside [low, low + (2**b - 1) * step]. Nearest rounding uses
-u = 1/2.
+the row's :func:`lpkernel._kernels.hashing.noise_stream` (16 bits a column),
+clipped to the code range; it is unbiased, to 2**-16 of a step, for v inside
+[low, low + (2**b - 1) * step]. Nearest rounding uses u = 1/2.
 
 Packed layout: each row starts on a byte boundary and holds ``ceil(m*b/8)``
 bytes. For b < 8 the codes fill each byte from the least significant bit up
@@ -15,7 +15,7 @@ each code is two little-endian bytes.
 import numpy as np
 
 from .._config import inline, jit
-from .hashing import row_key, uniform_bits
+from .hashing import NOISE_UNIT, noise_stream, row_key, stream_words
 
 
 def packed_row_bytes(n_columns, n_bits):
@@ -85,12 +85,13 @@ def _unpack_row(packed, n_bits, codes):
 def work_grid(low, step, n_bits, dtype):
     """The quantization grid in the arithmetic type the kernels round in.
 
-    Rounding runs in the features' float type up to 8 bits (codes below 256 and
-    24-bit noise are exact enough in float32: the bias is under 2**-15 of a step)
-    and in float64 for 16 bits. Dequantization always uses float64 ``low``/``step``.
+    Rounding runs in the features' float type up to 8 bits (a scaled value below
+    256 keeps 16 fraction bits in float32, so 16-bit noise adds exactly: the bias
+    stays under 2**-15 of a step) and in float64 for 16 bits. Dequantization always
+    uses float64 ``low``/``step``.
 
     Returns ``(low, inv_step, max_code, unit)``, all in the work type; ``unit`` is
-    2**-24, the weight of one bit of the 24-bit noise.
+    2**-16, the weight of one unit of the 16-bit noise.
     """
     work = np.float64 if n_bits > 8 else np.dtype(dtype).type
     low = np.ascontiguousarray(low, dtype=work)
@@ -98,18 +99,19 @@ def work_grid(low, step, n_bits, dtype):
     # a zero-width column (constant feature) maps everything to code 0, i.e. to low
     inv_step = np.divide(1.0, step, out=np.zeros_like(step), where=step > 0)
     inv_step = np.ascontiguousarray(inv_step, dtype=work)
-    return low, inv_step, work((1 << n_bits) - 1), work(2.0**-24)
+    return low, inv_step, work((1 << n_bits) - 1), work(NOISE_UNIT)
 
 
 @inline
-def quantize_store_row(values, key, low, inv_step, max_code, unit, step64, low64, n_bits,
+def quantize_store_row(values, noise, low, inv_step, max_code, unit, step64, low64, n_bits,
                        stochastic, packed, codes, out_packed, out_dense):
     """Quantize one row of values and write it packed or dequantized.
 
     Parameters
     ----------
     values : 1-D float array, the row to quantize (length m).
-    key : uint64, the row's noise key from :func:`row_key`.
+    noise : 1-D uint16 array (at least m long), the row's 16-bit noise from
+        :func:`lpkernel._kernels.hashing.noise_stream` (unused for nearest rounding).
     low, inv_step : 1-D arrays (length m) and max_code, unit : scalars, all in the
         rounding type (see :func:`work_grid`).
     step64, low64 : 1-D float64 arrays (length m), the grid for dequantization.
@@ -119,15 +121,18 @@ def quantize_store_row(values, key, low, inv_step, max_code, unit, step64, low64
     codes : 1-D uint16 scratch array of length m.
     out_packed, out_dense : the row of the output actually written.
     """
-    zero = unit * 0
-    half = unit * 8388608  # 2**23 * 2**-24
+    zero = unit - unit  # in the work type (unit * 0 would be float64: int64 promotes float32)
     n_columns = values.shape[0]
-    for j in range(n_columns):
-        u = uniform_bits(key, j) * unit if stochastic else half
-        x = np.floor((values[j] - low[j]) * inv_step[j] + u)
-        x = x if x > zero else zero
-        x = x if x < max_code else max_code
-        codes[j] = np.uint16(x)
+    if stochastic:  # two loops, not a branch inside one: each vectorizes
+        for j in range(n_columns):
+            u = unit * np.float32(noise[j])  # 16-bit integers are exact in float32
+            x = np.floor((values[j] - low[j]) * inv_step[j] + u)
+            codes[j] = np.uint16(np.int32(min(max(x, zero), max_code)))  # via int32: vectorizes
+    else:
+        half = unit * np.float32(32768)  # 2**15 * 2**-16, in the work type
+        for j in range(n_columns):
+            x = np.floor((values[j] - low[j]) * inv_step[j] + half)
+            codes[j] = np.uint16(np.int32(min(max(x, zero), max_code)))  # via int32: vectorizes
     if packed:
         _pack_row(codes, n_bits, out_packed)
     else:
@@ -136,9 +141,9 @@ def quantize_store_row(values, key, low, inv_step, max_code, unit, step64, low64
 
 
 @jit
-def quantize_rows(values, row_bytes, seed, low, inv_step, max_code, unit, step64, low64,
+def quantize_rows(values, row_words, seed, low, inv_step, max_code, unit, step64, low64,
                   n_bits, stochastic, packed, out_packed, out_dense):
-    """Quantize each row of ``values`` (c x m) with noise keyed by ``row_bytes`` (c x nb uint8).
+    """Quantize each row of ``values`` (c x m) with noise keyed by ``row_words`` (c x nw uint32).
 
     The grid arguments are those of :func:`quantize_store_row` (make them with
     :func:`work_grid`). Writes ``out_packed`` (c x ceil(m*b/8) uint8) when
@@ -146,9 +151,10 @@ def quantize_rows(values, row_bytes, seed, low, inv_step, max_code, unit, step64
     """
     n_rows, n_columns = values.shape
     codes = np.empty(n_columns, dtype=np.uint16)
+    words = np.empty(stream_words(n_columns), dtype=np.uint64)
     for i in range(n_rows):
-        key = row_key(row_bytes[i], seed)
-        quantize_store_row(values[i], key, low, inv_step, max_code, unit, step64, low64,
+        noise = noise_stream(row_key(row_words[i], seed), words) if stochastic else codes
+        quantize_store_row(values[i], noise, low, inv_step, max_code, unit, step64, low64,
                            n_bits, stochastic, packed, codes, out_packed[i], out_dense[i])
 
 

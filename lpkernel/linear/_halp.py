@@ -12,7 +12,7 @@ shrinks so does δ, so a fixed number of bits keeps resolving the optimum).
 import numpy as np
 
 from .._config import jit
-from .._kernels.hashing import uniform_bits
+from .._kernels.hashing import NOISE_UNIT, noise_stream, stream_words
 
 
 def code_range(n_bits):
@@ -51,12 +51,14 @@ def round_offsets(values, inv_scale, low, high, key, codes):
     values : 1-D float array, the new offsets in weight units.
     inv_scale : float, 1/δ.
     low, high : int, the b-bit code range.
-    key : uint64 below 2**32, this step's noise key (u_j = uniform_bits(key, j) * 2**-24).
+    key : uint64 below 2**32, this step's noise key (u_j is entry j of its
+        :func:`~lpkernel._kernels.hashing.noise_stream` times 2**-16).
     codes : 1-D int8/int16 array (same length), written.
 
     floor(x + u) with u ~ U[0, 1) is unbiased for x; values beyond the grid
     are clipped (HALP's saturating quantizer).
     """
+    noise = noise_stream(key, np.empty(stream_words(values.shape[0]), dtype=np.uint64))
     for j in range(values.shape[0]):
-        x = np.floor(np.float64(values[j]) * inv_scale + np.float64(uniform_bits(key, j)) * 2.0**-24)
+        x = np.floor(np.float64(values[j]) * inv_scale + np.float64(noise[j]) * NOISE_UNIT)
         codes[j] = min(max(x, low), high)
