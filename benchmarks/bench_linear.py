@@ -2,9 +2,10 @@
 
 Ridge: scikit-learn's RBFSampler (float32) + RidgeClassifier against LP-RFF
 (4-bit, packed) + LowPrecisionRidgeClassifier, both with m random features and
-the same alpha. SGD: KernelSGDClassifier on float32 RFF against the same
-frequencies stored in 8 bits (packed), and SVRG with full-precision weights
-against LM-HALP 8-bit weights.
+the same alpha; also 8-bit and 4-bit nearest rounding, and lpkernel's float32 features
+of the same frequencies, so the cost of the quantization alone can be read off.
+SGD: KernelSGDClassifier on float32 RFF against the same frequencies stored in 8
+bits (packed), and SVRG with full-precision weights against LM-HALP 8-bit weights.
 
 Every case runs in its own subprocess, which reports its own peak resident set
 (``resource.getrusage(RUSAGE_SELF).ru_maxrss``) so the numbers do not mix; the
@@ -58,15 +59,20 @@ def case_sklearn_ridge(args):
                 feature_mb=Z_train.nbytes / 2**20)
 
 
-def case_lp_ridge(args, n_bits=4):
+def case_lp_ridge(args, n_bits=4, rounding="stochastic"):
+    """lpkernel RFF (packed b-bit, or float32 dense with ``n_bits=None``) + LowPrecisionRidgeClassifier.
+
+    The same random_state draws the same frequencies for every n_bits, so these rows differ
+    from each other only by the quantization.
+    """
     from lpkernel import RandomFourierFeatures
     from lpkernel.linear import LowPrecisionRidgeClassifier
 
     X_train, X_test, y_train, y_test = _load()
     baseline = _peak_rss_mb()
     start = time.perf_counter()
-    rff = RandomFourierFeatures(args.n_components, gamma=GAMMA, n_bits=n_bits, output="packed",
-                                random_state=0)
+    rff = RandomFourierFeatures(args.n_components, gamma=GAMMA, n_bits=n_bits, rounding=rounding,
+                                output="dense" if n_bits is None else "packed", random_state=0)
     P_train = rff.fit_transform(X_train)
     model = LowPrecisionRidgeClassifier(alpha=args.alpha).fit(P_train, y_train)
     fit_s = time.perf_counter() - start
@@ -105,6 +111,10 @@ CASES = {
     "lp_ridge": ("ridge", "LP-RFF 4-bit packed + LowPrecisionRidgeClassifier", case_lp_ridge),
     "lp_ridge_8bit": ("ridge", "LP-RFF 8-bit packed + LowPrecisionRidgeClassifier",
                       lambda a: case_lp_ridge(a, n_bits=8)),
+    "lp_ridge_nearest": ("ridge", "LP-RFF 4-bit nearest, packed + LowPrecisionRidgeCl.",
+                         lambda a: case_lp_ridge(a, n_bits=4, rounding="nearest")),
+    "fp_ridge_same": ("ridge", "lpkernel RFF f32, same freqs + LowPrecisionRidgeCl.",
+                      lambda a: case_lp_ridge(a, n_bits=None)),
     "sgd_fp": ("sgd", "Adam, float32 RFF",
                lambda a: _sgd_case(a, None, solver="adam", learning_rate=a.adam_rate)),
     "sgd_8bit": ("sgd", "Adam, 8-bit packed RFF",
@@ -116,8 +126,9 @@ CASES = {
                                        learning_rate=a.svrg_rate)),
 }
 # the reference each row is compared with
-REFERENCE = {"lp_ridge": "sklearn_ridge", "lp_ridge_8bit": "sklearn_ridge", "sgd_8bit": "sgd_fp",
-             "svrg_halp8": "svrg_fp"}
+REFERENCE = {"lp_ridge": "sklearn_ridge", "lp_ridge_8bit": "sklearn_ridge",
+             "lp_ridge_nearest": "sklearn_ridge", "fp_ridge_same": "sklearn_ridge",
+             "sgd_8bit": "sgd_fp", "svrg_halp8": "svrg_fp"}
 
 
 def run_case(name, argv):
