@@ -17,7 +17,6 @@ import ctypes
 from functools import lru_cache
 
 import numpy as np
-from scipy.linalg import blas
 
 #: Columns per block: small enough to keep dpotrf far from the sizes where it
 #: crashes, large enough for dgemm to run at full speed.
@@ -38,6 +37,14 @@ def _routines():
     dpotrf = ctypes.CFUNCTYPE(None, char, *[pointer] * 4)(
         get_cython_function_address("scipy.linalg.cython_lapack", "dpotrf"))
     return dgemm, dsyrk, dtrsm, dpotrf
+
+
+@lru_cache(maxsize=None)
+def _dtrmm():
+    from numba.extending import get_cython_function_address
+
+    return ctypes.CFUNCTYPE(None, *[ctypes.c_char_p] * 4, *[ctypes.c_void_p] * 7)(
+        get_cython_function_address("scipy.linalg.cython_blas", "dtrmm"))
 
 
 def _int(value):
@@ -99,10 +106,78 @@ def cholesky_lower_in_place(A, block=CHOLESKY_BLOCK):
     return 0
 
 
+def _check_fortran(name, *arrays):
+    for array in arrays:
+        if array.dtype.char != "d" or array.ndim != 2 or not array.flags.f_contiguous:
+            raise ValueError(f"{name} needs 2-d Fortran-ordered float64 arrays.")
+
+
+def gemm(A, B, transpose_a=False):
+    """``A @ B`` (``A.T @ B`` with ``transpose_a``) for Fortran-ordered float64 A and B.
+
+    Like :func:`product`, but through the ctypes entry point, which releases the
+    GIL (SciPy's f2py BLAS wrappers hold it), so two threads can run at once. The
+    result is a new Fortran-ordered array.
+    """
+    _check_fortran("gemm", A, B)
+    rows, inner = (A.shape[1], A.shape[0]) if transpose_a else A.shape
+    if B.shape[0] != inner:
+        raise ValueError(f"gemm: shapes {A.shape}{'^T' if transpose_a else ''} and {B.shape}.")
+    out = np.empty((rows, B.shape[1]), order="F")
+    if out.size == 0 or inner == 0:
+        out.fill(0.0)
+        return out
+    dgemm = _routines()[0]
+    dgemm(b"T" if transpose_a else b"N", b"N", _int(rows), _int(B.shape[1]), _int(inner),
+          _double(1.0), ctypes.c_void_p(A.ctypes.data), _int(A.shape[0]),
+          ctypes.c_void_p(B.ctypes.data), _int(inner), _double(0.0),
+          ctypes.c_void_p(out.ctypes.data), _int(rows))
+    return out
+
+
+def gram_lower(A):
+    """The lower triangle of ``A @ A.T`` (BLAS dsyrk, GIL released) for a Fortran-ordered A.
+
+    The strict upper triangle of the result is zero.
+    """
+    _check_fortran("gram_lower", A)
+    rows, inner = A.shape
+    out = np.zeros((rows, rows), order="F")
+    if rows and inner:
+        dsyrk = _routines()[1]
+        dsyrk(b"L", b"N", _int(rows), _int(inner), _double(1.0), ctypes.c_void_p(A.ctypes.data),
+              _int(rows), _double(0.0), ctypes.c_void_p(out.ctypes.data), _int(rows))
+    return out
+
+
+def triangular_in_place(L, B, *, solve, transpose):
+    """B <- op(L)^-1 B (``solve``) or op(L) B, op(L) = L^T with ``transpose``; L lower.
+
+    L (n x n) and B (n x k) are Fortran-ordered float64; only the lower triangle
+    of L is read. BLAS dtrsm / dtrmm through ctypes, with the GIL released.
+    """
+    _check_fortran("triangular_in_place", L, B)
+    n = L.shape[0]
+    if L.shape[1] != n or B.shape[0] != n:
+        raise ValueError(f"triangular_in_place: shapes {L.shape} and {B.shape}.")
+    if not B.flags.writeable:
+        raise ValueError("triangular_in_place writes into B, which is read-only.")
+    if B.size == 0:
+        return B
+    routine = _routines()[2] if solve else _dtrmm()
+    routine(b"L", b"L", b"T" if transpose else b"N", b"N", _int(n), _int(B.shape[1]),
+            _double(1.0), ctypes.c_void_p(L.ctypes.data), _int(n),
+            ctypes.c_void_p(B.ctypes.data), _int(n))
+    return B
+
+
 def product(A, B, transpose_a=False):
     """``A @ B`` (``A.T @ B`` with ``transpose_a``) by BLAS dgemm, for a Fortran-ordered A.
 
     For a tall Fortran-ordered A times a thin B this is up to twice as fast as
-    ``numpy.matmul``, which picks a slower layout for this case.
+    ``numpy.matmul``, which picks a slower layout for this case. Through
+    :func:`gemm`: the GIL is released, so the two Lanczos runs of the spectral
+    error do their reorthogonalization in parallel.
     """
-    return blas.dgemm(1.0, A, np.asfortranarray(B, dtype=np.float64), trans_a=int(transpose_a))
+    return gemm(np.asfortranarray(A, dtype=np.float64), np.asfortranarray(B, dtype=np.float64),
+                transpose_a)

@@ -1,14 +1,18 @@
 """How well K~ = Z Z^T approximates an exact kernel K: the (Delta1, Delta2) spectral error of
 Zhang et al. (2019) and the Frobenius / spectral norms of K - K~ (DESIGN §5)."""
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 from scipy import linalg
 from scipy.linalg import blas, lapack
+from threadpoolctl import threadpool_info, threadpool_limits
 
 from .._validation import check_option
 from ._eigen import BlockLanczos, top_eigenvalues, warn_unconverged
 from ._inputs import check_lam, resolve_problem
-from ._linalg import cholesky_lower_in_place, product
+from ._linalg import cholesky_lower_in_place, gemm, gram_lower, triangular_in_place
 
 #: Up to this many rows the eigenvalues come from one dense symmetric eigensolve
 #: (a few n^3 flops, no iteration); above it, from block Lanczos on n x n operators
@@ -146,54 +150,112 @@ def _deltas_from_factor(factor, Z, lam):
     return float(1.0 - values[0]), float(values[-1] - 1.0)
 
 
+class _InverseLanczos(BlockLanczos):
+    """Block Lanczos on C^-1 whose tolerance is on Delta1 = 1 - 1/theta, the value returned.
+
+    An error e in theta moves Delta1 by e / theta^2, so asking Delta1 to
+    tol * max(1, |Delta1|) allows theta an error of tol * theta * max(theta, |theta - 1|):
+    the same accuracy in the result, reached in fewer steps when theta > 1.
+    """
+
+    def _tolerance(self):
+        theta = abs(self.theta)
+        return max(self.tol * theta * max(theta, abs(theta - 1.0)), self.atol)
+
+
+def _blas_plan():
+    """(workers, BLAS threads each): the two Lanczos runs go to two threads when BLAS may use two.
+
+    Each worker's BLAS calls are single-threaded where the cores are few: OpenBLAS's
+    own threads spin while they wait for each other, which on shared cores makes
+    its small (n x 16) products several times slower than one thread; two Python
+    threads that block while they wait do not have that problem.
+    """
+    threads = max((pool["num_threads"] for pool in threadpool_info()
+                   if pool["user_api"] == "blas"), default=1)
+    workers = 2 if threads >= 2 else 1
+    return workers, max(1, threads // workers)
+
+
+def _gram_factor(Zt, lam):
+    """Lower Cholesky factor of Z^T Z + lam I (m x m), from Zt = Z^T (Fortran-ordered)."""
+    gram = gram_lower(Zt)
+    gram.flat[:: gram.shape[0] + 1] += lam
+    factor, info = lapack.dpotrf(gram, lower=1, clean=0, overwrite_a=1)
+    if info != 0:
+        raise ValueError(f"Z^T Z + lam I is not positive definite in float64 (dpotrf info={info}).")
+    return factor
+
+
+def _run_solver(apply, solver, moderate, stop):
+    """Run one solver to the end; False if a moderate-size problem should go dense instead.
+
+    ``stop`` is shared with the other run: set when this one gives up (or fails), checked
+    before every product so the other does not go on for nothing.
+    """
+    try:
+        while (block := solver.pending()) is not None:
+            if stop.is_set():
+                return False
+            solver.advance(apply(block))
+    except BaseException:
+        stop.set()
+        raise
+    if moderate and not solver.converged:
+        stop.set()
+        return False
+    return True
+
+
 def _deltas_lanczos(problem, lam, random_state=0):
-    """Delta1 and Delta2 from one Cholesky factor and two block Lanczos runs in lockstep."""
+    """Delta1 and Delta2 from one Cholesky factor and two block Lanczos runs, one per thread."""
+    workers, blas_threads = _blas_plan()
+    with threadpool_limits(blas_threads, user_api="blas"), \
+            ThreadPoolExecutor(max_workers=workers) as pool:
+        return _deltas_lanczos_on(problem, lam, random_state, pool)
+
+
+def _deltas_lanczos_on(problem, lam, random_state, pool):
     n = problem.n
-    factor, kernel_norm = _cholesky_in_place(problem, lam)
+    Z = _square_features(problem.Z)  # C order: Z^T is the Fortran array BLAS wants
+    Zt = np.asfortranarray(Z.T)  # no copy
+    gram = pool.submit(_gram_factor, Zt, lam)  # alongside the Cholesky factorization
+    try:
+        factor, kernel_norm = _cholesky_in_place(problem, lam)
+    finally:
+        gram_factor = gram.result()
     # Products with C and C^-1 carry rounding errors of about eps * cond(K + lam I)
     # relative; asking the residual to go below that would never stop.
     noise = 4 * np.finfo(np.float64).eps * (kernel_norm + lam) / lam
-    Z = np.asfortranarray(_square_features(problem.Z))
-    gram = blas.dsyrk(1.0, Z, trans=1, lower=1)  # Z^T Z, lower triangle
-    gram.flat[:: gram.shape[0] + 1] += lam
-    gram_factor = linalg.cho_factor(gram, lower=True, overwrite_a=True, check_finite=False)
 
-    def products(blocks):
-        # [C V1, C^-1 V2] with C = L^-1 (Z Z^T + lam I) L^-T and C^-1 = L^T (Z Z^T + lam I)^-1 L
-        # (the inverse by Woodbury); one pass over Z serves both.
-        V1, V2 = blocks
-        halves = []
-        if V1 is not None:
-            halves.append(blas.dtrsm(1.0, factor, np.asfortranarray(V1), lower=1, trans_a=1))
-        if V2 is not None:
-            halves.append(blas.dtrmm(1.0, factor, np.asfortranarray(V2), lower=1, trans_a=0))
-        projected = product(Z, halves[0] if len(halves) == 1 else np.hstack(halves), True)
-        if V2 is not None:
-            tail = projected.shape[1] - V2.shape[1]
-            projected[:, tail:] = linalg.cho_solve(gram_factor, projected[:, tail:],
-                                                   check_finite=False)
-        lifted = product(Z, projected)
-        out, column = [], 0
-        if V1 is not None:
-            width = V1.shape[1]
-            T = lifted[:, :width] + lam * halves[0]
-            out.append(blas.dtrsm(1.0, factor, np.asfortranarray(T), lower=1, trans_a=0,
-                                  overwrite_b=1))
-            column = width
-        else:
-            out.append(None)
-        if V2 is not None:
-            T = (halves[-1] - lifted[:, column:]) / lam
-            out.append(blas.dtrmm(1.0, factor, np.asfortranarray(T), lower=1, trans_a=1,
-                                  overwrite_b=1))
-        else:
-            out.append(None)
-        return out
+    def apply_C(V):
+        # C V = L^-1 (Z Z^T + lam I) L^-T V
+        H = triangular_in_place(factor, np.array(V, order="F"), solve=True, transpose=True)
+        T = gemm(Zt, gemm(Zt, H), transpose_a=True)
+        T += lam * H
+        return triangular_in_place(factor, T, solve=True, transpose=False)
+
+    def apply_C_inverse(V):
+        # C^-1 V = L^T (Z Z^T + lam I)^-1 L V, the inverse by Woodbury through the m x m
+        # factor of Z^T Z + lam I: (Z Z^T + lam I)^-1 = (I - Z (Z^T Z + lam I)^-1 Z^T) / lam
+        H = triangular_in_place(factor, np.array(V, order="F"), solve=False, transpose=False)
+        P, info = lapack.dpotrs(gram_factor, gemm(Zt, H), lower=1, overwrite_b=1)
+        if info != 0:
+            raise ValueError(f"dpotrs failed (info={info}).")
+        T = gemm(Zt, np.asfortranarray(P), transpose_a=True)
+        np.subtract(H, T, out=T)
+        T *= 1.0 / lam
+        return triangular_in_place(factor, T, solve=False, transpose=True)
 
     moderate, options = _lanczos_options(n, LANCZOS_TOL, random_state)
-    solvers = [BlockLanczos(n, noise=noise, **options), BlockLanczos(n, noise=noise, **options)]
-    if not _run_lockstep(products, solvers, moderate):
-        return _deltas_from_factor(factor, Z, lam)
+    solvers = [BlockLanczos(n, noise=noise, **options), _InverseLanczos(n, noise=noise, **options)]
+    stop = threading.Event()
+    runs = [pool.submit(_run_solver, apply, solver, moderate, stop)
+            for apply, solver in zip((apply_C, apply_C_inverse), solvers, strict=True)]
+    if not all([run.result() for run in runs]):
+        return _deltas_from_factor(factor, np.asfortranarray(Z), lam)
+    for solver in solvers:
+        warn_unconverged(solver)
     top, top_inverse = solvers[0].theta, solvers[1].theta
     return float(1.0 - 1.0 / top_inverse), float(top - 1.0)
 
