@@ -106,32 +106,54 @@ def cholesky_lower_in_place(A, block=CHOLESKY_BLOCK):
     return 0
 
 
+def _leading_dimension(name, array):
+    """BLAS's leading dimension of a float64 array whose columns are contiguous.
+
+    Fortran-ordered arrays qualify, and so do their row and column slices
+    (``A[i:j]``, ``A[:, i:j]``): BLAS then reads the block in place.
+    """
+    if array.dtype.char != "d" or array.ndim != 2:
+        raise ValueError(f"{name} needs 2-d Fortran-ordered float64 arrays.")
+    rows, columns = array.shape
+    if array.flags.f_contiguous or columns <= 1 or rows == 0:
+        return max(rows, 1)
+    step, stride = array.strides
+    if step != 8 or stride % 8 or stride < 8 * rows:
+        raise ValueError(f"{name} needs 2-d Fortran-ordered float64 arrays.")
+    return stride // 8
+
+
 def _check_fortran(name, *arrays):
     for array in arrays:
         if array.dtype.char != "d" or array.ndim != 2 or not array.flags.f_contiguous:
             raise ValueError(f"{name} needs 2-d Fortran-ordered float64 arrays.")
 
 
-def gemm(A, B, transpose_a=False):
+def gemm(A, B, transpose_a=False, out=None):
     """``A @ B`` (``A.T @ B`` with ``transpose_a``) for Fortran-ordered float64 A and B.
 
     Like :func:`product`, but through the ctypes entry point, which releases the
-    GIL (SciPy's f2py BLAS wrappers hold it), so two threads can run at once. The
-    result is a new Fortran-ordered array.
+    GIL (SciPy's f2py BLAS wrappers hold it), so two threads can run at once. A, B
+    and ``out`` may also be row or column blocks of Fortran-ordered arrays. The
+    result goes to ``out`` when given, else to a new Fortran-ordered array.
     """
-    _check_fortran("gemm", A, B)
+    lda, ldb = _leading_dimension("gemm", A), _leading_dimension("gemm", B)
     rows, inner = (A.shape[1], A.shape[0]) if transpose_a else A.shape
-    if B.shape[0] != inner:
+    if B.shape[0] != inner or (out is not None and out.shape != (rows, B.shape[1])):
         raise ValueError(f"gemm: shapes {A.shape}{'^T' if transpose_a else ''} and {B.shape}.")
-    out = np.empty((rows, B.shape[1]), order="F")
-    if out.size == 0 or inner == 0:
+    if out is None:
+        out = np.empty((rows, B.shape[1]), order="F")
+    ldc = _leading_dimension("gemm", out)
+    if out.size == 0:
+        return out
+    if inner == 0:
         out.fill(0.0)
         return out
     dgemm = _routines()[0]
     dgemm(b"T" if transpose_a else b"N", b"N", _int(rows), _int(B.shape[1]), _int(inner),
-          _double(1.0), ctypes.c_void_p(A.ctypes.data), _int(A.shape[0]),
-          ctypes.c_void_p(B.ctypes.data), _int(inner), _double(0.0),
-          ctypes.c_void_p(out.ctypes.data), _int(rows))
+          _double(1.0), ctypes.c_void_p(A.ctypes.data), _int(lda),
+          ctypes.c_void_p(B.ctypes.data), _int(ldb), _double(0.0),
+          ctypes.c_void_p(out.ctypes.data), _int(ldc))
     return out
 
 

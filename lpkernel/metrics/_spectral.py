@@ -1,8 +1,8 @@
 """How well K~ = Z Z^T approximates an exact kernel K: the (Delta1, Delta2) spectral error of
 Zhang et al. (2019) and the Frobenius / spectral norms of K - K~ (DESIGN §5)."""
 
-import threading
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
+from functools import partial
 
 import numpy as np
 from scipy import linalg
@@ -187,72 +187,113 @@ def _gram_factor(Zt, lam):
     return factor
 
 
-def _run_solver(apply, solver, moderate, stop):
-    """Run one solver to the end; False if a moderate-size problem should go dense instead.
+def _together(pool, tasks):
+    """Run the callables, the first in this thread and the others on ``pool`` (None: here too).
 
-    ``stop`` is shared with the other run: set when this one gives up (or fails), checked
-    before every product so the other does not go on for nothing.
+    Returns their results in order, after all have finished; the first error is raised.
     """
+    if pool is None or len(tasks) == 1:
+        return [task() for task in tasks]
+    futures = [pool.submit(task) for task in tasks[1:]]
     try:
-        while (block := solver.pending()) is not None:
-            if stop.is_set():
-                return False
-            solver.advance(apply(block))
-    except BaseException:
-        stop.set()
-        raise
-    if moderate and not solver.converged:
-        stop.set()
-        return False
-    return True
+        first = tasks[0]()
+    finally:
+        wait(futures)
+    return [first] + [future.result() for future in futures]
 
 
 def _deltas_lanczos(problem, lam, random_state=0):
-    """Delta1 and Delta2 from one Cholesky factor and two block Lanczos runs, one per thread."""
+    """Delta1 and Delta2 from one Cholesky factor and two block Lanczos runs in lockstep.
+
+    The independent halves of each step (the two runs' triangular products, the two
+    halves of the rows of Z, the two runs' Lanczos updates) go to two threads.
+    """
     workers, blas_threads = _blas_plan()
     with threadpool_limits(blas_threads, user_api="blas"), \
-            ThreadPoolExecutor(max_workers=workers) as pool:
-        return _deltas_lanczos_on(problem, lam, random_state, pool)
+            ThreadPoolExecutor(max_workers=workers - 1 or 1) as executor:
+        return _deltas_lanczos_on(problem, lam, random_state, executor if workers > 1 else None)
 
 
 def _deltas_lanczos_on(problem, lam, random_state, pool):
     n = problem.n
     Z = _square_features(problem.Z)  # C order: Z^T is the Fortran array BLAS wants
     Zt = np.asfortranarray(Z.T)  # no copy
-    gram = pool.submit(_gram_factor, Zt, lam)  # alongside the Cholesky factorization
-    try:
+    if pool is None:
+        gram_factor = _gram_factor(Zt, lam)
         factor, kernel_norm = _cholesky_in_place(problem, lam)
-    finally:
+    else:
+        gram = pool.submit(_gram_factor, Zt, lam)  # alongside the Cholesky factorization
+        try:
+            factor, kernel_norm = _cholesky_in_place(problem, lam)
+        finally:
+            wait([gram])
         gram_factor = gram.result()
     # Products with C and C^-1 carry rounding errors of about eps * cond(K + lam I)
     # relative; asking the residual to go below that would never stop.
     noise = 4 * np.finfo(np.float64).eps * (kernel_norm + lam) / lam
+    middle = n // 2  # rows of Z per thread
 
-    def apply_C(V):
-        # C V = L^-1 (Z Z^T + lam I) L^-T V
-        H = triangular_in_place(factor, np.array(V, order="F"), solve=True, transpose=True)
-        T = gemm(Zt, gemm(Zt, H), transpose_a=True)
-        T += lam * H
-        return triangular_in_place(factor, T, solve=True, transpose=False)
-
-    def apply_C_inverse(V):
-        # C^-1 V = L^T (Z Z^T + lam I)^-1 L V, the inverse by Woodbury through the m x m
-        # factor of Z^T Z + lam I: (Z Z^T + lam I)^-1 = (I - Z (Z^T Z + lam I)^-1 Z^T) / lam
-        H = triangular_in_place(factor, np.array(V, order="F"), solve=False, transpose=False)
-        P, info = lapack.dpotrs(gram_factor, gemm(Zt, H), lower=1, overwrite_b=1)
+    def solve_gram(block):
+        solved, info = lapack.dpotrs(gram_factor, block, lower=1)
         if info != 0:
             raise ValueError(f"dpotrs failed (info={info}).")
-        T = gemm(Zt, np.asfortranarray(P), transpose_a=True)
-        np.subtract(H, T, out=T)
-        T *= 1.0 / lam
-        return triangular_in_place(factor, T, solve=False, transpose=True)
+        block[...] = solved
+
+    def products(blocks):
+        # [C V1, C^-1 V2] with C = L^-1 A L^-T and C^-1 = L^T A^-1 L, A = Z Z^T + lam I, the
+        # inverse by Woodbury through the m x m factor of Z^T Z + lam I:
+        # A^-1 = (I - Z (Z^T Z + lam I)^-1 Z^T) / lam. One pass over Z serves both runs.
+        V1, V2 = blocks
+        w1 = 0 if V1 is None else V1.shape[1]
+        H = np.empty((n, w1 + (0 if V2 is None else V2.shape[1])), order="F")
+        tasks = []
+        if V1 is not None:  # L^-T V1
+            H[:, :w1] = V1
+            tasks.append(partial(triangular_in_place, factor, H[:, :w1], solve=True,
+                                 transpose=True))
+        if V2 is not None:  # L V2
+            H[:, w1:] = V2
+            tasks.append(partial(triangular_in_place, factor, H[:, w1:], solve=False,
+                                 transpose=False))
+        _together(pool, tasks)
+        parts = _together(pool, [partial(gemm, Zt[:, :middle], H[:middle]),
+                                 partial(gemm, Zt[:, middle:], H[middle:])])
+        projected = parts[0]
+        projected += parts[1]
+        if V2 is not None:
+            w2 = V2.shape[1]
+            split = w1 + w2 // 2
+            _together(pool, [partial(solve_gram, projected[:, a:b])
+                             for a, b in ((w1, split), (split, w1 + w2)) if b > a])
+        lifted = np.empty(H.shape, order="F")
+        _together(pool, [partial(gemm, Zt[:, :middle], projected, True, out=lifted[:middle]),
+                         partial(gemm, Zt[:, middle:], projected, True, out=lifted[middle:])])
+        tasks = []
+        if V1 is not None:  # L^-1 (Z Z^T + lam I) L^-T V1
+            lifted[:, :w1] += lam * H[:, :w1]
+            tasks.append(partial(triangular_in_place, factor, lifted[:, :w1], solve=True,
+                                 transpose=False))
+        if V2 is not None:  # L^T (L V2 - Z (Z^T Z + lam I)^-1 Z^T L V2) / lam
+            T = lifted[:, w1:]
+            np.subtract(H[:, w1:], T, out=T)
+            T *= 1.0 / lam
+            tasks.append(partial(triangular_in_place, factor, T, solve=False, transpose=True))
+        _together(pool, tasks)
+        return [None if V1 is None else lifted[:, :w1], None if V2 is None else lifted[:, w1:]]
 
     moderate, options = _lanczos_options(n, LANCZOS_TOL, random_state)
     solvers = [BlockLanczos(n, noise=noise, **options), _InverseLanczos(n, noise=noise, **options)]
-    stop = threading.Event()
-    runs = [pool.submit(_run_solver, apply, solver, moderate, stop)
-            for apply, solver in zip((apply_C, apply_C_inverse), solvers, strict=True)]
-    if not all([run.result() for run in runs]):
+    while True:
+        blocks = [solver.pending() for solver in solvers]
+        if all(block is None for block in blocks):
+            break
+        if moderate and any(s.pending() is None and not s.converged for s in solvers):
+            return _deltas_from_factor(factor, np.asfortranarray(Z), lam)  # out of budget
+        images = products(blocks)
+        _together(pool, [partial(solver.advance, image)
+                         for solver, image in zip(solvers, images, strict=True)
+                         if image is not None])
+    if moderate and not all(solver.converged for solver in solvers):
         return _deltas_from_factor(factor, np.asfortranarray(Z), lam)
     for solver in solvers:
         warn_unconverged(solver)
