@@ -3,9 +3,9 @@
 ``python -m lpkernel`` fits a ridge classifier on random Fourier features of
 several sizes and precisions and prints, per configuration, the memory its
 training features take and its test accuracy. Low-precision features stay packed
-(b bits each) all the way through training: the ridge model reads them directly. Configurations in one block take
-the same memory: more features at fewer bits, or fewer at more (Zhang et al.,
-AISTATS 2019). ``--quick`` runs a smaller version.
+(b bits each) all the way through training: the ridge model reads them directly.
+Configurations in one block take the same memory: more features at fewer bits, or
+fewer at more (Zhang et al., AISTATS 2019). ``--quick`` runs a smaller version.
 """
 
 import argparse

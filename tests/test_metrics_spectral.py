@@ -517,3 +517,47 @@ def test_inverse_lanczos_tolerance_is_on_delta1():
     assert abs(plain.theta - 50.0) <= 1e-9 * 50
     assert inverse.k < plain.k
     assert inverse._tolerance() == pytest.approx(1e-9 * 50.0 * 50.0, rel=1e-6)
+
+
+@pytest.mark.parametrize("n, block", [(37, 8), (300, 64), (301, 128)])
+def test_blocked_cholesky_on_two_threads_is_the_same(n, block):
+    # the panel halves and trailing-update groups may run at once: same bits as in order
+    from concurrent.futures import ThreadPoolExecutor
+    from functools import partial
+
+    from lpkernel.metrics._linalg import _two_groups, cholesky_lower_in_place
+
+    rng = np.random.default_rng(n)
+    G = rng.normal(size=(n, n + 3))
+    A = np.asfortranarray(G @ G.T)
+    serial = A.copy(order="F")
+    assert cholesky_lower_in_place(serial, block=block) == 0
+    calls = []
+
+    def run(pool, tasks):
+        calls.append(len(tasks))
+        return _spectral._together(pool, tasks)
+
+    with ThreadPoolExecutor(1) as pool:
+        assert cholesky_lower_in_place(A, block=block, run=partial(run, pool)) == 0
+    assert np.array_equal(A, serial)
+    assert max(calls) == 2  # work really was split in two
+    groups = _two_groups([lambda: "a", lambda: "b", lambda: "c"], [5.0, 3.0, 2.0])
+    assert sorted(sorted(group()) for group in groups) == [["a"], ["b", "c"]]
+
+
+def test_kernel_fill_on_two_threads_is_the_same(monkeypatch):
+    from concurrent.futures import ThreadPoolExecutor
+    from functools import partial
+
+    rng = np.random.default_rng(20)
+    X = rng.normal(size=(90, 3))
+    monkeypatch.setattr(_inputs, "KERNEL_CHUNK_BYTES", 8 * 4 * 90 * 7)
+    problem = _inputs.resolve_problem(X, None, np.ones((90, 2)), "rbf", 0.5, None, None, None)
+    serial, threaded = np.empty((90, 90)), np.full((90, 90), np.nan)
+    norm = problem.fill(serial)
+    with ThreadPoolExecutor(1) as pool:
+        assert problem.fill(threaded, partial(_spectral._together, pool)) == norm
+    assert np.array_equal(serial, threaded)
+    assert np.allclose(serial, rbf_kernel(X, gamma=0.5), rtol=0, atol=1e-12)
+    assert norm == pytest.approx(rbf_kernel(X, gamma=0.5).sum(axis=1).max(), rel=1e-14)

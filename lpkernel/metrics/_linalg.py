@@ -14,7 +14,7 @@ same n^3 / 3 flops as ``dpotrf`` at about the same speed.
 """
 
 import ctypes
-from functools import lru_cache
+from functools import lru_cache, partial
 
 import numpy as np
 
@@ -55,7 +55,21 @@ def _double(value):
     return ctypes.byref(ctypes.c_double(float(value)))
 
 
-def cholesky_lower_in_place(A, block=CHOLESKY_BLOCK):
+def _sequential(tasks):
+    return [task() for task in tasks]
+
+
+def _two_groups(tasks, costs):
+    """Split ``tasks`` into two lists of about equal total cost (largest first, greedily)."""
+    groups, loads = ([], []), [0.0, 0.0]
+    for cost, task in sorted(zip(costs, tasks, strict=True), key=lambda pair: -pair[0]):
+        lighter = int(loads[1] < loads[0])
+        groups[lighter].append(task)
+        loads[lighter] += cost
+    return [lambda group=group: [task() for task in group] for group in groups if group]
+
+
+def cholesky_lower_in_place(A, block=CHOLESKY_BLOCK, run=_sequential):
     """Overwrite the lower triangle of the Fortran-ordered SPD matrix A with L, A = L L^T.
 
     Only the lower triangle is read; the strict upper triangle is left as it
@@ -67,6 +81,10 @@ def cholesky_lower_in_place(A, block=CHOLESKY_BLOCK):
     A : ndarray of float64, shape (n, n), Fortran-contiguous
     block : int
         Columns per block.
+    run : callable
+        ``run(tasks)`` calls the independent callables in ``tasks`` (the two halves
+        of the panel solve, two balanced groups of trailing updates), in parallel
+        if it can: the BLAS calls release the GIL.
     """
     if A.dtype.char != "d" or A.ndim != 2 or A.shape[0] != A.shape[1] or not A.flags.f_contiguous:
         raise ValueError("cholesky_lower_in_place needs a square Fortran-ordered float64 array.")
@@ -81,6 +99,16 @@ def cholesky_lower_in_place(A, block=CHOLESKY_BLOCK):
 
     lda = _int(n)
     info = ctypes.c_int(0)
+
+    def _update(c0, columns, j0, width):
+        dsyrk(b"L", b"N", _int(columns), _int(width), _double(-1.0), at(c0, j0), lda,
+              _double(1.0), at(c0, c0), lda)
+        rest = n - c0 - columns
+        if rest:
+            dgemm(b"N", b"T", _int(rest), _int(columns), _int(width), _double(-1.0),
+                  at(c0 + columns, j0), lda, at(c0, j0), lda, _double(1.0),
+                  at(c0 + columns, c0), lda)
+
     for j0 in range(0, n, block):
         width = min(block, n - j0)
         dpotrf(b"L", _int(width), at(j0, j0), lda, ctypes.byref(info))
@@ -89,20 +117,19 @@ def cholesky_lower_in_place(A, block=CHOLESKY_BLOCK):
         below = n - j0 - width
         if below == 0:
             break
-        # panel: A21 <- A21 L11^-T
-        dtrsm(b"R", b"L", b"T", b"N", _int(below), _int(width), _double(1.0), at(j0, j0), lda,
-              at(j0 + width, j0), lda)
+        # panel: A21 <- A21 L11^-T, in two row halves
+        half = below // 2
+        run([partial(dtrsm, b"R", b"L", b"T", b"N", _int(rows), _int(width), _double(1.0),
+                     at(j0, j0), lda, at(start, j0), lda)
+             for start, rows in ((j0 + width, half), (j0 + width + half, below - half)) if rows])
         # trailing lower triangle, one block column at a time: A22 -= A21 A21^T
-        # (a small SYRK on the diagonal block, a GEMM below it)
+        # (a small SYRK on the diagonal block, a GEMM below it), in two balanced groups
+        updates, costs = [], []
         for c0 in range(j0 + width, n, block):
             columns = min(block, n - c0)
-            dsyrk(b"L", b"N", _int(columns), _int(width), _double(-1.0), at(c0, j0), lda,
-                  _double(1.0), at(c0, c0), lda)
-            rest = n - c0 - columns
-            if rest:
-                dgemm(b"N", b"T", _int(rest), _int(columns), _int(width), _double(-1.0),
-                      at(c0 + columns, j0), lda, at(c0, j0), lda, _double(1.0),
-                      at(c0 + columns, c0), lda)
+            updates.append(partial(_update, c0, columns, j0, width))
+            costs.append((n - c0) * columns)
+        run(_two_groups(updates, costs))
     return 0
 
 

@@ -62,7 +62,7 @@ _FEATURE_DOC = """X : {array-like, sparse matrix} of shape (n_samples, n_feature
         Seeds the row sample."""
 
 
-def _cholesky_in_place(problem, lam):
+def _cholesky_in_place(problem, lam, run=None):
     """Lower Cholesky factor L of K + lam I, in a Fortran-ordered n x n array, and ||K||_inf.
 
     K is written straight into the array that is factorized in place, so one
@@ -71,10 +71,11 @@ def _cholesky_in_place(problem, lam):
     """
     n = problem.n
     buffer = np.empty((n, n))  # C order: its transpose is the Fortran array BLAS wants
-    norm = problem.fill(buffer)
+    norm = problem.fill(buffer, run)
     buffer.flat[:: n + 1] += lam
     factor = buffer.T
-    info = cholesky_lower_in_place(factor)
+    info = cholesky_lower_in_place(factor) if run is None else cholesky_lower_in_place(factor,
+                                                                                        run=run)
     if info != 0:
         raise ValueError(
             f"K + lam * I is not positive definite in float64 (pivot {info} fails): "
@@ -222,9 +223,11 @@ def _deltas_lanczos_on(problem, lam, random_state, pool):
         gram_factor = _gram_factor(Zt, lam)
         factor, kernel_norm = _cholesky_in_place(problem, lam)
     else:
-        gram = pool.submit(_gram_factor, Zt, lam)  # alongside the Cholesky factorization
+        # the Gram factor on the worker while this thread fills K; the Cholesky
+        # factorization then shares out its panel solves and trailing updates
+        gram = pool.submit(_gram_factor, Zt, lam)
         try:
-            factor, kernel_norm = _cholesky_in_place(problem, lam)
+            factor, kernel_norm = _cholesky_in_place(problem, lam, partial(_together, pool))
         finally:
             wait([gram])
         gram_factor = gram.result()
