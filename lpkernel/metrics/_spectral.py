@@ -348,14 +348,22 @@ def spectral_approximation_error(X, feature_map=None, *, features=None, kernel=N
     operators, found by two block Lanczos runs (blocks of 16, full
     reorthogonalization) that advance in lockstep so one pass over Z serves
     both. A run stops when the residual bound r or the Kato–Temple bound
-    r^2 / gap of its top Ritz value is below 1e-9 relative; r is recomputed
+    r^2 / gap of its top Ritz value is below 1e-9 relative (for C^-1, relative
+    to the Delta1 it gives, a tolerance theta^2 times looser on theta); r is recomputed
     explicitly at the end (see :mod:`lpkernel.metrics._eigen`). Using C^-1
     for Delta1 matters: the low end of C is a tight cluster, the top of C^-1
     is well separated, so it converges in a dozen or two blocks. Each step
     costs four triangular products (4 n^2 * 16 flops) and two passes over Z
     (4 n m * 32); the whole is about n^3 / 3 + n m^2 + 20 * 64 n (n + m)
     flops, against about 12 n^3 for the two full eigendecompositions of the
-    definition. When m > n, Z is first replaced by the n x n factor R^T of
+    definition. The work goes to two threads with one BLAS thread each (when
+    BLAS may use two or more): the Gram factor alongside the kernel and its
+    Cholesky factorization, whose panel solves and trailing updates are split
+    in two; then in every Lanczos step the two runs' triangular products and
+    updates, and the two halves of the rows of Z. OpenBLAS's own threads spin
+    while they wait for each other, which on shared cores made the thin
+    products several times slower than on one thread. When m > n, Z is first
+    replaced by the n x n factor R^T of
     Z^T = QR, which has the same Z Z^T. Up to ``DENSE_MAX_ROWS`` rows the
     eigenvalues of M itself come from one dense symmetric eigensolve; up to
     ``DENSE_FALLBACK_ROWS`` rows, a Lanczos run that needs more than n / 4
