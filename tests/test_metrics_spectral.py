@@ -397,3 +397,167 @@ def test_block_lanczos_top_eigenvalue(top_gap):
         solver.advance(A @ solver.pending())
     assert solver.converged and solver.basis.shape[1] > 32
     assert abs(solver.theta - 2.0) < 1e-10
+
+
+def test_gil_free_blas_wrappers_match_numpy():
+    from lpkernel.metrics._linalg import gemm, gram_lower, product, triangular_in_place
+
+    rng = np.random.default_rng(16)
+    A = np.asfortranarray(rng.normal(size=(9, 6)))
+    B = np.asfortranarray(rng.normal(size=(6, 4)))
+    C = np.asfortranarray(rng.normal(size=(9, 4)))
+    assert np.allclose(gemm(A, B), A @ B, rtol=0, atol=1e-13)
+    assert np.allclose(gemm(A, C, transpose_a=True), A.T @ C, rtol=0, atol=1e-13)
+    assert gemm(A, C, transpose_a=True).flags.f_contiguous
+    assert np.array_equal(gemm(A[:, :0], np.zeros((0, 3), order="F")), np.zeros((9, 3)))
+    assert np.allclose(product(np.ascontiguousarray(A), B), A @ B, rtol=0, atol=1e-13)
+    assert np.allclose(gram_lower(A), np.tril(A @ A.T), rtol=0, atol=1e-13)
+    L = np.asfortranarray(np.tril(rng.normal(size=(9, 9))) + 4 * np.eye(9))
+    lower = np.tril(L)
+    L[np.triu_indices(9, 1)] = 1e6  # the strict upper triangle is never read
+    for solve in (False, True):
+        for transpose in (False, True):
+            op = lower.T if transpose else lower
+            expected = np.linalg.solve(op, C) if solve else op @ C
+            out = triangular_in_place(L, C.copy(order="F"), solve=solve, transpose=transpose)
+            assert np.allclose(out, expected, rtol=0, atol=1e-12), (solve, transpose)
+    with pytest.raises(ValueError, match="Fortran"):
+        gemm(np.ascontiguousarray(A), B)
+    with pytest.raises(ValueError, match="shapes"):
+        gemm(A, C)
+    with pytest.raises(ValueError, match="read-only"):
+        frozen = C.copy(order="F")
+        frozen.flags.writeable = False
+        triangular_in_place(L, frozen, solve=True, transpose=False)
+
+
+@pytest.mark.parametrize("threads, plan", [(1, (1, 1)), (2, (2, 1)), (4, (2, 2))])
+def test_blas_plan_follows_the_blas_thread_limit(threads, plan):
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(threads, user_api="blas"):
+        assert _spectral._blas_plan() == plan
+
+
+@pytest.mark.parametrize("plan", [(1, 1), (2, 1)])
+def test_serial_and_threaded_lanczos_runs_agree(monkeypatch, plan):
+    # the two Lanczos runs, one after the other on one worker or at once on two, give
+    # the brute-force values (n > DENSE_MAX_ROWS, so "auto" takes the Lanczos path)
+    monkeypatch.setattr(_spectral, "_blas_plan", lambda: plan)
+    rng = np.random.default_rng(17)
+    X = rng.normal(size=(300, 4))
+    Z = random_fourier(X, 120, 0.5, seed=3)
+    for lam in (1e-3, 0.3):
+        reference = brute_force_deltas(rbf_kernel(X, gamma=0.5), Z, lam)
+        assert_close(spectral_approximation_error(X, features=Z, gamma=0.5, lam=lam), reference)
+
+
+def test_failing_lanczos_run_stops_both(monkeypatch):
+    # an error in one thread's products reaches the caller
+    from scipy.linalg import lapack
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("dpotrs broke")
+
+    monkeypatch.setattr(_spectral, "_blas_plan", lambda: (2, 1))
+    monkeypatch.setattr(lapack, "dpotrs", broken)
+    rng = np.random.default_rng(18)
+    X = rng.normal(size=(300, 3))
+    Z = random_fourier(X, 40, 0.5, seed=4)
+    with pytest.raises(RuntimeError, match="dpotrs broke"):
+        deltas_by("lanczos", X, Z, 1e-3)
+
+
+def test_together_runs_all_tasks_and_raises_the_first_error():
+    from concurrent.futures import ThreadPoolExecutor
+
+    done = []
+
+    def task(value):
+        def run():
+            done.append(value)
+            if value == "bad":
+                raise KeyError(value)
+            return value
+        return run
+
+    with ThreadPoolExecutor(1) as pool:
+        for executor in (None, pool):
+            done.clear()
+            assert _spectral._together(executor, [task(1), task(2), task(3)]) == [1, 2, 3]
+            assert sorted(done) == [1, 2, 3]
+            done.clear()
+            with pytest.raises(KeyError):
+                _spectral._together(executor, [task(1), task("bad"), task(3)])
+            # on the pool, the others finish before the error is raised: nothing is left running
+            assert sorted(map(str, done)) == (["1", "bad"] if executor is None else
+                                              ["1", "3", "bad"])
+
+
+def test_inverse_lanczos_tolerance_is_on_delta1():
+    # C^-1's top theta only enters as Delta1 = 1 - 1/theta: its tolerance scales with
+    # theta^2, which saves steps and still gives Delta1 to 1e-9
+    from lpkernel.metrics._eigen import BlockLanczos
+
+    rng = np.random.default_rng(19)
+    n = 400
+    spectrum = np.sort(rng.uniform(0.5, 40.0, size=n))
+    spectrum[-1] = 50.0
+    Q = np.linalg.qr(rng.normal(size=(n, n)))[0]
+    A = (Q * spectrum) @ Q.T
+    runs = []
+    for kind in (BlockLanczos, _spectral._InverseLanczos):
+        solver = kind(n, block_size=2, tol=1e-9, atol=1e-9)
+        while solver.pending() is not None:
+            solver.advance(A @ solver.pending())
+        assert solver.converged
+        runs.append(solver)
+    plain, inverse = runs
+    assert abs((1 - 1 / inverse.theta) - (1 - 1 / 50.0)) <= 1e-9
+    assert abs(plain.theta - 50.0) <= 1e-9 * 50
+    assert inverse.k < plain.k
+    assert inverse._tolerance() == pytest.approx(1e-9 * 50.0 * 50.0, rel=1e-6)
+
+
+@pytest.mark.parametrize("n, block", [(37, 8), (300, 64), (301, 128)])
+def test_blocked_cholesky_on_two_threads_is_the_same(n, block):
+    # the panel halves and trailing-update groups may run at once: same bits as in order
+    from concurrent.futures import ThreadPoolExecutor
+    from functools import partial
+
+    from lpkernel.metrics._linalg import _two_groups, cholesky_lower_in_place
+
+    rng = np.random.default_rng(n)
+    G = rng.normal(size=(n, n + 3))
+    A = np.asfortranarray(G @ G.T)
+    serial = A.copy(order="F")
+    assert cholesky_lower_in_place(serial, block=block) == 0
+    calls = []
+
+    def run(pool, tasks):
+        calls.append(len(tasks))
+        return _spectral._together(pool, tasks)
+
+    with ThreadPoolExecutor(1) as pool:
+        assert cholesky_lower_in_place(A, block=block, run=partial(run, pool)) == 0
+    assert np.array_equal(A, serial)
+    assert max(calls) == 2  # work really was split in two
+    groups = _two_groups([lambda: "a", lambda: "b", lambda: "c"], [5.0, 3.0, 2.0])
+    assert sorted(sorted(group()) for group in groups) == [["a"], ["b", "c"]]
+
+
+def test_kernel_fill_on_two_threads_is_the_same(monkeypatch):
+    from concurrent.futures import ThreadPoolExecutor
+    from functools import partial
+
+    rng = np.random.default_rng(20)
+    X = rng.normal(size=(90, 3))
+    monkeypatch.setattr(_inputs, "KERNEL_CHUNK_BYTES", 8 * 4 * 90 * 7)
+    problem = _inputs.resolve_problem(X, None, np.ones((90, 2)), "rbf", 0.5, None, None, None)
+    serial, threaded = np.empty((90, 90)), np.full((90, 90), np.nan)
+    norm = problem.fill(serial)
+    with ThreadPoolExecutor(1) as pool:
+        assert problem.fill(threaded, partial(_spectral._together, pool)) == norm
+    assert np.array_equal(serial, threaded)
+    assert np.allclose(serial, rbf_kernel(X, gamma=0.5), rtol=0, atol=1e-12)
+    assert norm == pytest.approx(rbf_kernel(X, gamma=0.5).sum(axis=1).max(), rel=1e-14)

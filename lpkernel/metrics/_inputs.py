@@ -113,18 +113,27 @@ class KernelProblem:
         size = max(1, KERNEL_CHUNK_BYTES // (8 * 4 * max(self.n, 1)))
         return [slice(s, min(s + size, self.n)) for s in range(0, self.n, size)]
 
-    def fill(self, out):
+    def fill(self, out, run=None):
         """Write K into the n x n float64 array ``out``, chunk by chunk.
 
         Returns ||K||_inf, the largest absolute row sum: a bound on ||K||_2 that
-        sets the rounding-noise floor of the eigensolvers.
+        sets the rounding-noise floor of the eigensolvers. ``run(tasks)``, when
+        given, calls a list of callables, perhaps at once (the chunks are split
+        into two halves; each writes its own rows of ``out``).
         """
-        norm = 0.0
-        for sl in self.chunks():
+
+        def chunk(sl):
             block = self.rows(sl)
-            norm = max(norm, float(np.abs(block).sum(axis=1).max(initial=0.0)))
             out[sl] = block
-        return norm
+            return float(np.abs(block).sum(axis=1).max(initial=0.0))
+
+        chunks = self.chunks()
+        if run is None or len(chunks) == 1:
+            return max((chunk(sl) for sl in chunks), default=0.0)
+        half = (len(chunks) + 1) // 2
+        groups = [lambda group=group: [chunk(sl) for sl in group]
+                  for group in (chunks[:half], chunks[half:])]
+        return max((norm for norms in run(groups) for norm in norms), default=0.0)
 
     def kernel_matrix(self):
         """K, symmetrized (chunked evaluation can differ in the last bit across the diagonal)."""

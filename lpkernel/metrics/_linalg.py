@@ -14,10 +14,9 @@ same n^3 / 3 flops as ``dpotrf`` at about the same speed.
 """
 
 import ctypes
-from functools import lru_cache
+from functools import lru_cache, partial
 
 import numpy as np
-from scipy.linalg import blas
 
 #: Columns per block: small enough to keep dpotrf far from the sizes where it
 #: crashes, large enough for dgemm to run at full speed.
@@ -40,6 +39,14 @@ def _routines():
     return dgemm, dsyrk, dtrsm, dpotrf
 
 
+@lru_cache(maxsize=None)
+def _dtrmm():
+    from numba.extending import get_cython_function_address
+
+    return ctypes.CFUNCTYPE(None, *[ctypes.c_char_p] * 4, *[ctypes.c_void_p] * 7)(
+        get_cython_function_address("scipy.linalg.cython_blas", "dtrmm"))
+
+
 def _int(value):
     return ctypes.byref(ctypes.c_int(int(value)))
 
@@ -48,7 +55,21 @@ def _double(value):
     return ctypes.byref(ctypes.c_double(float(value)))
 
 
-def cholesky_lower_in_place(A, block=CHOLESKY_BLOCK):
+def _sequential(tasks):
+    return [task() for task in tasks]
+
+
+def _two_groups(tasks, costs):
+    """Split ``tasks`` into two lists of about equal total cost (largest first, greedily)."""
+    groups, loads = ([], []), [0.0, 0.0]
+    for cost, task in sorted(zip(costs, tasks, strict=True), key=lambda pair: -pair[0]):
+        lighter = int(loads[1] < loads[0])
+        groups[lighter].append(task)
+        loads[lighter] += cost
+    return [lambda group=group: [task() for task in group] for group in groups if group]
+
+
+def cholesky_lower_in_place(A, block=CHOLESKY_BLOCK, run=_sequential):
     """Overwrite the lower triangle of the Fortran-ordered SPD matrix A with L, A = L L^T.
 
     Only the lower triangle is read; the strict upper triangle is left as it
@@ -60,6 +81,10 @@ def cholesky_lower_in_place(A, block=CHOLESKY_BLOCK):
     A : ndarray of float64, shape (n, n), Fortran-contiguous
     block : int
         Columns per block.
+    run : callable
+        ``run(tasks)`` calls the independent callables in ``tasks`` (the two halves
+        of the panel solve, two balanced groups of trailing updates), in parallel
+        if it can: the BLAS calls release the GIL.
     """
     if A.dtype.char != "d" or A.ndim != 2 or A.shape[0] != A.shape[1] or not A.flags.f_contiguous:
         raise ValueError("cholesky_lower_in_place needs a square Fortran-ordered float64 array.")
@@ -74,6 +99,16 @@ def cholesky_lower_in_place(A, block=CHOLESKY_BLOCK):
 
     lda = _int(n)
     info = ctypes.c_int(0)
+
+    def _update(c0, columns, j0, width):
+        dsyrk(b"L", b"N", _int(columns), _int(width), _double(-1.0), at(c0, j0), lda,
+              _double(1.0), at(c0, c0), lda)
+        rest = n - c0 - columns
+        if rest:
+            dgemm(b"N", b"T", _int(rest), _int(columns), _int(width), _double(-1.0),
+                  at(c0 + columns, j0), lda, at(c0, j0), lda, _double(1.0),
+                  at(c0 + columns, c0), lda)
+
     for j0 in range(0, n, block):
         width = min(block, n - j0)
         dpotrf(b"L", _int(width), at(j0, j0), lda, ctypes.byref(info))
@@ -82,27 +117,116 @@ def cholesky_lower_in_place(A, block=CHOLESKY_BLOCK):
         below = n - j0 - width
         if below == 0:
             break
-        # panel: A21 <- A21 L11^-T
-        dtrsm(b"R", b"L", b"T", b"N", _int(below), _int(width), _double(1.0), at(j0, j0), lda,
-              at(j0 + width, j0), lda)
+        # panel: A21 <- A21 L11^-T, in two row halves
+        half = below // 2
+        run([partial(dtrsm, b"R", b"L", b"T", b"N", _int(rows), _int(width), _double(1.0),
+                     at(j0, j0), lda, at(start, j0), lda)
+             for start, rows in ((j0 + width, half), (j0 + width + half, below - half)) if rows])
         # trailing lower triangle, one block column at a time: A22 -= A21 A21^T
-        # (a small SYRK on the diagonal block, a GEMM below it)
+        # (a small SYRK on the diagonal block, a GEMM below it), in two balanced groups
+        updates, costs = [], []
         for c0 in range(j0 + width, n, block):
             columns = min(block, n - c0)
-            dsyrk(b"L", b"N", _int(columns), _int(width), _double(-1.0), at(c0, j0), lda,
-                  _double(1.0), at(c0, c0), lda)
-            rest = n - c0 - columns
-            if rest:
-                dgemm(b"N", b"T", _int(rest), _int(columns), _int(width), _double(-1.0),
-                      at(c0 + columns, j0), lda, at(c0, j0), lda, _double(1.0),
-                      at(c0 + columns, c0), lda)
+            updates.append(partial(_update, c0, columns, j0, width))
+            costs.append((n - c0) * columns)
+        run(_two_groups(updates, costs))
     return 0
+
+
+def _leading_dimension(name, array):
+    """BLAS's leading dimension of a float64 array whose columns are contiguous.
+
+    Fortran-ordered arrays qualify, and so do their row and column slices
+    (``A[i:j]``, ``A[:, i:j]``): BLAS then reads the block in place.
+    """
+    if array.dtype.char != "d" or array.ndim != 2:
+        raise ValueError(f"{name} needs 2-d Fortran-ordered float64 arrays.")
+    rows, columns = array.shape
+    if array.flags.f_contiguous or columns <= 1 or rows == 0:
+        return max(rows, 1)
+    step, stride = array.strides
+    if step != 8 or stride % 8 or stride < 8 * rows:
+        raise ValueError(f"{name} needs 2-d Fortran-ordered float64 arrays.")
+    return stride // 8
+
+
+def _check_fortran(name, *arrays):
+    for array in arrays:
+        if array.dtype.char != "d" or array.ndim != 2 or not array.flags.f_contiguous:
+            raise ValueError(f"{name} needs 2-d Fortran-ordered float64 arrays.")
+
+
+def gemm(A, B, transpose_a=False, out=None):
+    """``A @ B`` (``A.T @ B`` with ``transpose_a``) for Fortran-ordered float64 A and B.
+
+    Like :func:`product`, but through the ctypes entry point, which releases the
+    GIL (SciPy's f2py BLAS wrappers hold it), so two threads can run at once. A, B
+    and ``out`` may also be row or column blocks of Fortran-ordered arrays. The
+    result goes to ``out`` when given, else to a new Fortran-ordered array.
+    """
+    lda, ldb = _leading_dimension("gemm", A), _leading_dimension("gemm", B)
+    rows, inner = (A.shape[1], A.shape[0]) if transpose_a else A.shape
+    if B.shape[0] != inner or (out is not None and out.shape != (rows, B.shape[1])):
+        raise ValueError(f"gemm: shapes {A.shape}{'^T' if transpose_a else ''} and {B.shape}.")
+    if out is None:
+        out = np.empty((rows, B.shape[1]), order="F")
+    ldc = _leading_dimension("gemm", out)
+    if out.size == 0:
+        return out
+    if inner == 0:
+        out.fill(0.0)
+        return out
+    dgemm = _routines()[0]
+    dgemm(b"T" if transpose_a else b"N", b"N", _int(rows), _int(B.shape[1]), _int(inner),
+          _double(1.0), ctypes.c_void_p(A.ctypes.data), _int(lda),
+          ctypes.c_void_p(B.ctypes.data), _int(ldb), _double(0.0),
+          ctypes.c_void_p(out.ctypes.data), _int(ldc))
+    return out
+
+
+def gram_lower(A):
+    """The lower triangle of ``A @ A.T`` (BLAS dsyrk, GIL released) for a Fortran-ordered A.
+
+    The strict upper triangle of the result is zero.
+    """
+    _check_fortran("gram_lower", A)
+    rows, inner = A.shape
+    out = np.zeros((rows, rows), order="F")
+    if rows and inner:
+        dsyrk = _routines()[1]
+        dsyrk(b"L", b"N", _int(rows), _int(inner), _double(1.0), ctypes.c_void_p(A.ctypes.data),
+              _int(rows), _double(0.0), ctypes.c_void_p(out.ctypes.data), _int(rows))
+    return out
+
+
+def triangular_in_place(L, B, *, solve, transpose):
+    """B <- op(L)^-1 B (``solve``) or op(L) B, op(L) = L^T with ``transpose``; L lower.
+
+    L (n x n) and B (n x k) are Fortran-ordered float64; only the lower triangle
+    of L is read. BLAS dtrsm / dtrmm through ctypes, with the GIL released.
+    """
+    _check_fortran("triangular_in_place", L, B)
+    n = L.shape[0]
+    if L.shape[1] != n or B.shape[0] != n:
+        raise ValueError(f"triangular_in_place: shapes {L.shape} and {B.shape}.")
+    if not B.flags.writeable:
+        raise ValueError("triangular_in_place writes into B, which is read-only.")
+    if B.size == 0:
+        return B
+    routine = _routines()[2] if solve else _dtrmm()
+    routine(b"L", b"L", b"T" if transpose else b"N", b"N", _int(n), _int(B.shape[1]),
+            _double(1.0), ctypes.c_void_p(L.ctypes.data), _int(n),
+            ctypes.c_void_p(B.ctypes.data), _int(n))
+    return B
 
 
 def product(A, B, transpose_a=False):
     """``A @ B`` (``A.T @ B`` with ``transpose_a``) by BLAS dgemm, for a Fortran-ordered A.
 
     For a tall Fortran-ordered A times a thin B this is up to twice as fast as
-    ``numpy.matmul``, which picks a slower layout for this case.
+    ``numpy.matmul``, which picks a slower layout for this case. Through
+    :func:`gemm`: the GIL is released, so the two Lanczos runs of the spectral
+    error do their reorthogonalization in parallel.
     """
-    return blas.dgemm(1.0, A, np.asfortranarray(B, dtype=np.float64), trans_a=int(transpose_a))
+    return gemm(np.asfortranarray(A, dtype=np.float64), np.asfortranarray(B, dtype=np.float64),
+                transpose_a)

@@ -1,14 +1,18 @@
 """How well K~ = Z Z^T approximates an exact kernel K: the (Delta1, Delta2) spectral error of
 Zhang et al. (2019) and the Frobenius / spectral norms of K - K~ (DESIGN §5)."""
 
+from concurrent.futures import ThreadPoolExecutor, wait
+from functools import partial
+
 import numpy as np
 from scipy import linalg
 from scipy.linalg import blas, lapack
+from threadpoolctl import threadpool_info, threadpool_limits
 
 from .._validation import check_option
 from ._eigen import BlockLanczos, top_eigenvalues, warn_unconverged
 from ._inputs import check_lam, resolve_problem
-from ._linalg import cholesky_lower_in_place, product
+from ._linalg import cholesky_lower_in_place, gemm, gram_lower, triangular_in_place
 
 #: Up to this many rows the eigenvalues come from one dense symmetric eigensolve
 #: (a few n^3 flops, no iteration); above it, from block Lanczos on n x n operators
@@ -58,7 +62,7 @@ _FEATURE_DOC = """X : {array-like, sparse matrix} of shape (n_samples, n_feature
         Seeds the row sample."""
 
 
-def _cholesky_in_place(problem, lam):
+def _cholesky_in_place(problem, lam, run=None):
     """Lower Cholesky factor L of K + lam I, in a Fortran-ordered n x n array, and ||K||_inf.
 
     K is written straight into the array that is factorized in place, so one
@@ -67,10 +71,11 @@ def _cholesky_in_place(problem, lam):
     """
     n = problem.n
     buffer = np.empty((n, n))  # C order: its transpose is the Fortran array BLAS wants
-    norm = problem.fill(buffer)
+    norm = problem.fill(buffer, run)
     buffer.flat[:: n + 1] += lam
     factor = buffer.T
-    info = cholesky_lower_in_place(factor)
+    info = cholesky_lower_in_place(factor) if run is None else cholesky_lower_in_place(factor,
+                                                                                        run=run)
     if info != 0:
         raise ValueError(
             f"K + lam * I is not positive definite in float64 (pivot {info} fails): "
@@ -146,54 +151,155 @@ def _deltas_from_factor(factor, Z, lam):
     return float(1.0 - values[0]), float(values[-1] - 1.0)
 
 
+class _InverseLanczos(BlockLanczos):
+    """Block Lanczos on C^-1 whose tolerance is on Delta1 = 1 - 1/theta, the value returned.
+
+    An error e in theta moves Delta1 by e / theta^2, so asking Delta1 to
+    tol * max(1, |Delta1|) allows theta an error of tol * theta * max(theta, |theta - 1|):
+    the same accuracy in the result, reached in fewer steps when theta > 1.
+    """
+
+    def _tolerance(self):
+        theta = abs(self.theta)
+        return max(self.tol * theta * max(theta, abs(theta - 1.0)), self.atol)
+
+
+def _blas_plan():
+    """(workers, BLAS threads each): the two Lanczos runs go to two threads when BLAS may use two.
+
+    Each worker's BLAS calls are single-threaded where the cores are few: OpenBLAS's
+    own threads spin while they wait for each other, which on shared cores makes
+    its small (n x 16) products several times slower than one thread; two Python
+    threads that block while they wait do not have that problem.
+    """
+    threads = max((pool["num_threads"] for pool in threadpool_info()
+                   if pool["user_api"] == "blas"), default=1)
+    workers = 2 if threads >= 2 else 1
+    return workers, max(1, threads // workers)
+
+
+def _gram_factor(Zt, lam):
+    """Lower Cholesky factor of Z^T Z + lam I (m x m), from Zt = Z^T (Fortran-ordered)."""
+    gram = gram_lower(Zt)
+    gram.flat[:: gram.shape[0] + 1] += lam
+    factor, info = lapack.dpotrf(gram, lower=1, clean=0, overwrite_a=1)
+    if info != 0:
+        raise ValueError(f"Z^T Z + lam I is not positive definite in float64 (dpotrf info={info}).")
+    return factor
+
+
+def _together(pool, tasks):
+    """Run the callables, the first in this thread and the others on ``pool`` (None: here too).
+
+    Returns their results in order, after all have finished; the first error is raised.
+    """
+    if pool is None or len(tasks) == 1:
+        return [task() for task in tasks]
+    futures = [pool.submit(task) for task in tasks[1:]]
+    try:
+        first = tasks[0]()
+    finally:
+        wait(futures)
+    return [first] + [future.result() for future in futures]
+
+
 def _deltas_lanczos(problem, lam, random_state=0):
-    """Delta1 and Delta2 from one Cholesky factor and two block Lanczos runs in lockstep."""
+    """Delta1 and Delta2 from one Cholesky factor and two block Lanczos runs in lockstep.
+
+    The independent halves of each step (the two runs' triangular products, the two
+    halves of the rows of Z, the two runs' Lanczos updates) go to two threads.
+    """
+    workers, blas_threads = _blas_plan()
+    with threadpool_limits(blas_threads, user_api="blas"), \
+            ThreadPoolExecutor(max_workers=workers - 1 or 1) as executor:
+        return _deltas_lanczos_on(problem, lam, random_state, executor if workers > 1 else None)
+
+
+def _deltas_lanczos_on(problem, lam, random_state, pool):
     n = problem.n
-    factor, kernel_norm = _cholesky_in_place(problem, lam)
+    Z = _square_features(problem.Z)  # C order: Z^T is the Fortran array BLAS wants
+    Zt = np.asfortranarray(Z.T)  # no copy
+    if pool is None:
+        gram_factor = _gram_factor(Zt, lam)
+        factor, kernel_norm = _cholesky_in_place(problem, lam)
+    else:
+        # the Gram factor on the worker while this thread fills K; the Cholesky
+        # factorization then shares out its panel solves and trailing updates
+        gram = pool.submit(_gram_factor, Zt, lam)
+        try:
+            factor, kernel_norm = _cholesky_in_place(problem, lam, partial(_together, pool))
+        finally:
+            wait([gram])
+        gram_factor = gram.result()
     # Products with C and C^-1 carry rounding errors of about eps * cond(K + lam I)
     # relative; asking the residual to go below that would never stop.
     noise = 4 * np.finfo(np.float64).eps * (kernel_norm + lam) / lam
-    Z = np.asfortranarray(_square_features(problem.Z))
-    gram = blas.dsyrk(1.0, Z, trans=1, lower=1)  # Z^T Z, lower triangle
-    gram.flat[:: gram.shape[0] + 1] += lam
-    gram_factor = linalg.cho_factor(gram, lower=True, overwrite_a=True, check_finite=False)
+    middle = n // 2  # rows of Z per thread
+
+    def solve_gram(block):
+        solved, info = lapack.dpotrs(gram_factor, block, lower=1)
+        if info != 0:
+            raise ValueError(f"dpotrs failed (info={info}).")
+        block[...] = solved
 
     def products(blocks):
-        # [C V1, C^-1 V2] with C = L^-1 (Z Z^T + lam I) L^-T and C^-1 = L^T (Z Z^T + lam I)^-1 L
-        # (the inverse by Woodbury); one pass over Z serves both.
+        # [C V1, C^-1 V2] with C = L^-1 A L^-T and C^-1 = L^T A^-1 L, A = Z Z^T + lam I, the
+        # inverse by Woodbury through the m x m factor of Z^T Z + lam I:
+        # A^-1 = (I - Z (Z^T Z + lam I)^-1 Z^T) / lam. One pass over Z serves both runs.
         V1, V2 = blocks
-        halves = []
-        if V1 is not None:
-            halves.append(blas.dtrsm(1.0, factor, np.asfortranarray(V1), lower=1, trans_a=1))
+        w1 = 0 if V1 is None else V1.shape[1]
+        H = np.empty((n, w1 + (0 if V2 is None else V2.shape[1])), order="F")
+        tasks = []
+        if V1 is not None:  # L^-T V1
+            H[:, :w1] = V1
+            tasks.append(partial(triangular_in_place, factor, H[:, :w1], solve=True,
+                                 transpose=True))
+        if V2 is not None:  # L V2
+            H[:, w1:] = V2
+            tasks.append(partial(triangular_in_place, factor, H[:, w1:], solve=False,
+                                 transpose=False))
+        _together(pool, tasks)
+        parts = _together(pool, [partial(gemm, Zt[:, :middle], H[:middle]),
+                                 partial(gemm, Zt[:, middle:], H[middle:])])
+        projected = parts[0]
+        projected += parts[1]
         if V2 is not None:
-            halves.append(blas.dtrmm(1.0, factor, np.asfortranarray(V2), lower=1, trans_a=0))
-        projected = product(Z, halves[0] if len(halves) == 1 else np.hstack(halves), True)
-        if V2 is not None:
-            tail = projected.shape[1] - V2.shape[1]
-            projected[:, tail:] = linalg.cho_solve(gram_factor, projected[:, tail:],
-                                                   check_finite=False)
-        lifted = product(Z, projected)
-        out, column = [], 0
-        if V1 is not None:
-            width = V1.shape[1]
-            T = lifted[:, :width] + lam * halves[0]
-            out.append(blas.dtrsm(1.0, factor, np.asfortranarray(T), lower=1, trans_a=0,
-                                  overwrite_b=1))
-            column = width
-        else:
-            out.append(None)
-        if V2 is not None:
-            T = (halves[-1] - lifted[:, column:]) / lam
-            out.append(blas.dtrmm(1.0, factor, np.asfortranarray(T), lower=1, trans_a=1,
-                                  overwrite_b=1))
-        else:
-            out.append(None)
-        return out
+            w2 = V2.shape[1]
+            split = w1 + w2 // 2
+            _together(pool, [partial(solve_gram, projected[:, a:b])
+                             for a, b in ((w1, split), (split, w1 + w2)) if b > a])
+        lifted = np.empty(H.shape, order="F")
+        _together(pool, [partial(gemm, Zt[:, :middle], projected, True, out=lifted[:middle]),
+                         partial(gemm, Zt[:, middle:], projected, True, out=lifted[middle:])])
+        tasks = []
+        if V1 is not None:  # L^-1 (Z Z^T + lam I) L^-T V1
+            lifted[:, :w1] += lam * H[:, :w1]
+            tasks.append(partial(triangular_in_place, factor, lifted[:, :w1], solve=True,
+                                 transpose=False))
+        if V2 is not None:  # L^T (L V2 - Z (Z^T Z + lam I)^-1 Z^T L V2) / lam
+            T = lifted[:, w1:]
+            np.subtract(H[:, w1:], T, out=T)
+            T *= 1.0 / lam
+            tasks.append(partial(triangular_in_place, factor, T, solve=False, transpose=True))
+        _together(pool, tasks)
+        return [None if V1 is None else lifted[:, :w1], None if V2 is None else lifted[:, w1:]]
 
     moderate, options = _lanczos_options(n, LANCZOS_TOL, random_state)
-    solvers = [BlockLanczos(n, noise=noise, **options), BlockLanczos(n, noise=noise, **options)]
-    if not _run_lockstep(products, solvers, moderate):
-        return _deltas_from_factor(factor, Z, lam)
+    solvers = [BlockLanczos(n, noise=noise, **options), _InverseLanczos(n, noise=noise, **options)]
+    while True:
+        blocks = [solver.pending() for solver in solvers]
+        if all(block is None for block in blocks):
+            break
+        if moderate and any(s.pending() is None and not s.converged for s in solvers):
+            return _deltas_from_factor(factor, np.asfortranarray(Z), lam)  # out of budget
+        images = products(blocks)
+        _together(pool, [partial(solver.advance, image)
+                         for solver, image in zip(solvers, images, strict=True)
+                         if image is not None])
+    if moderate and not all(solver.converged for solver in solvers):
+        return _deltas_from_factor(factor, np.asfortranarray(Z), lam)
+    for solver in solvers:
+        warn_unconverged(solver)
     top, top_inverse = solvers[0].theta, solvers[1].theta
     return float(1.0 - 1.0 / top_inverse), float(top - 1.0)
 
@@ -242,14 +348,22 @@ def spectral_approximation_error(X, feature_map=None, *, features=None, kernel=N
     operators, found by two block Lanczos runs (blocks of 16, full
     reorthogonalization) that advance in lockstep so one pass over Z serves
     both. A run stops when the residual bound r or the Kato–Temple bound
-    r^2 / gap of its top Ritz value is below 1e-9 relative; r is recomputed
+    r^2 / gap of its top Ritz value is below 1e-9 relative (for C^-1, relative
+    to the Delta1 it gives, a tolerance theta^2 times looser on theta); r is recomputed
     explicitly at the end (see :mod:`lpkernel.metrics._eigen`). Using C^-1
     for Delta1 matters: the low end of C is a tight cluster, the top of C^-1
     is well separated, so it converges in a dozen or two blocks. Each step
     costs four triangular products (4 n^2 * 16 flops) and two passes over Z
     (4 n m * 32); the whole is about n^3 / 3 + n m^2 + 20 * 64 n (n + m)
     flops, against about 12 n^3 for the two full eigendecompositions of the
-    definition. When m > n, Z is first replaced by the n x n factor R^T of
+    definition. The work goes to two threads with one BLAS thread each (when
+    BLAS may use two or more): the Gram factor alongside the kernel and its
+    Cholesky factorization, whose panel solves and trailing updates are split
+    in two; then in every Lanczos step the two runs' triangular products and
+    updates, and the two halves of the rows of Z. OpenBLAS's own threads spin
+    while they wait for each other, which on shared cores made the thin
+    products several times slower than on one thread. When m > n, Z is first
+    replaced by the n x n factor R^T of
     Z^T = QR, which has the same Z Z^T. Up to ``DENSE_MAX_ROWS`` rows the
     eigenvalues of M itself come from one dense symmetric eigensolve; up to
     ``DENSE_FALLBACK_ROWS`` rows, a Lanczos run that needs more than n / 4
