@@ -178,9 +178,18 @@ def _blas_plan():
     return workers, max(1, threads // workers)
 
 
-def _gram_factor(Zt, lam):
-    """Lower Cholesky factor of Z^T Z + lam I (m x m), from Zt = Z^T (Fortran-ordered)."""
-    gram = gram_lower(Zt)
+def _gram_factor(Zt, lam, run=None):
+    """Lower Cholesky factor of Z^T Z + lam I (m x m), from Zt = Z^T (Fortran-ordered).
+
+    ``run(tasks)``, when given, computes the Gram matrix of the two halves of Z's
+    rows at once (two single-threaded syrk calls), then adds them.
+    """
+    if run is None or Zt.shape[1] < 2:
+        gram = gram_lower(Zt)
+    else:
+        half = Zt.shape[1] // 2
+        gram, rest = run([partial(gram_lower, Zt[:, :half]), partial(gram_lower, Zt[:, half:])])
+        gram += rest
     gram.flat[:: gram.shape[0] + 1] += lam
     factor, info = lapack.dpotrf(gram, lower=1, clean=0, overwrite_a=1)
     if info != 0:
@@ -219,18 +228,13 @@ def _deltas_lanczos_on(problem, lam, random_state, pool):
     n = problem.n
     Z = _square_features(problem.Z)  # C order: Z^T is the Fortran array BLAS wants
     Zt = np.asfortranarray(Z.T)  # no copy
-    if pool is None:
-        gram_factor = _gram_factor(Zt, lam)
-        factor, kernel_norm = _cholesky_in_place(problem, lam)
-    else:
-        # the Gram factor on the worker while this thread fills K; the Cholesky
-        # factorization then shares out its panel solves and trailing updates
-        gram = pool.submit(_gram_factor, Zt, lam)
-        try:
-            factor, kernel_norm = _cholesky_in_place(problem, lam, partial(_together, pool))
-        finally:
-            wait([gram])
-        gram_factor = gram.result()
+    # K's fill, its Cholesky factorization and the Gram matrix each share their work
+    # out over the two threads, one after the other (measured at n = 4000, m = 2048:
+    # 0.6 s, against 0.8 s with the Gram on one thread beside the others, which
+    # starves the factorization of its second thread)
+    run = None if pool is None else partial(_together, pool)
+    factor, kernel_norm = _cholesky_in_place(problem, lam, run)
+    gram_factor = _gram_factor(Zt, lam, run)
     # Products with C and C^-1 carry rounding errors of about eps * cond(K + lam I)
     # relative; asking the residual to go below that would never stop.
     noise = 4 * np.finfo(np.float64).eps * (kernel_norm + lam) / lam
