@@ -230,8 +230,8 @@ def _deltas_lanczos_on(problem, lam, random_state, pool):
     Zt = np.asfortranarray(Z.T)  # no copy
     # K's fill, its Cholesky factorization and the Gram matrix each share their work
     # out over the two threads, one after the other (measured at n = 4000, m = 2048:
-    # 0.6 s, against 0.8 s with the Gram on one thread beside the others, which
-    # starves the factorization of its second thread)
+    # 0.7 s, against 0.9 s with the Gram on the one worker thread beside the others,
+    # which starved the factorization of its second thread)
     run = None if pool is None else partial(_together, pool)
     factor, kernel_norm = _cholesky_in_place(problem, lam, run)
     gram_factor = _gram_factor(Zt, lam, run)
@@ -361,9 +361,9 @@ def spectral_approximation_error(X, feature_map=None, *, features=None, kernel=N
     (4 n m * 32); the whole is about n^3 / 3 + n m^2 + 20 * 64 n (n + m)
     flops, against about 12 n^3 for the two full eigendecompositions of the
     definition. The work goes to two threads with one BLAS thread each (when
-    BLAS may use two or more): the Gram factor alongside the kernel and its
-    Cholesky factorization, whose panel solves and trailing updates are split
-    in two; then in every Lanczos step the two runs' triangular products and
+    BLAS may use two or more): the kernel's fill, its Cholesky factorization
+    (panel solves and trailing updates split in two) and the Gram matrix of Z
+    (two row halves), one after the other; then in every Lanczos step the two runs' triangular products and
     updates, and the two halves of the rows of Z. OpenBLAS's own threads spin
     while they wait for each other, which on shared cores made the thin
     products several times slower than on one thread. When m > n, Z is first
