@@ -453,18 +453,21 @@ def test_serial_and_threaded_lanczos_runs_agree(monkeypatch, plan):
 
 
 def test_failing_lanczos_run_stops_both(monkeypatch):
-    # an error in one thread's products reaches the caller
-    from scipy.linalg import lapack
+    # an error in one thread's products (here the solve with the m x m Gram factor, which
+    # only the C^-1 run makes, on the worker thread too) reaches the caller
+    from lpkernel.metrics._linalg import triangular_in_place
 
-    def broken(*args, **kwargs):
-        raise RuntimeError("dpotrs broke")
+    def broken(L, B, **kwargs):
+        if L.shape[0] == 40:
+            raise RuntimeError("Gram solve broke")
+        return triangular_in_place(L, B, **kwargs)
 
     monkeypatch.setattr(_spectral, "_blas_plan", lambda: (2, 1))
-    monkeypatch.setattr(lapack, "dpotrs", broken)
+    monkeypatch.setattr(_spectral, "triangular_in_place", broken)
     rng = np.random.default_rng(18)
     X = rng.normal(size=(300, 3))
     Z = random_fourier(X, 40, 0.5, seed=4)
-    with pytest.raises(RuntimeError, match="dpotrs broke"):
+    with pytest.raises(RuntimeError, match="Gram solve broke"):
         deltas_by("lanczos", X, Z, 1e-3)
 
 
@@ -525,7 +528,7 @@ def test_blocked_cholesky_on_two_threads_is_the_same(n, block):
     from concurrent.futures import ThreadPoolExecutor
     from functools import partial
 
-    from lpkernel.metrics._linalg import _two_groups, cholesky_lower_in_place
+    from lpkernel.metrics._linalg import cholesky_lower_in_place, gram_lower
 
     rng = np.random.default_rng(n)
     G = rng.normal(size=(n, n + 3))
@@ -542,8 +545,13 @@ def test_blocked_cholesky_on_two_threads_is_the_same(n, block):
         assert cholesky_lower_in_place(A, block=block, run=partial(run, pool)) == 0
     assert np.array_equal(A, serial)
     assert max(calls) == 2  # work really was split in two
-    groups = _two_groups([lambda: "a", lambda: "b", lambda: "c"], [5.0, 3.0, 2.0])
-    assert sorted(sorted(group()) for group in groups) == [["a"], ["b", "c"]]
+    # the Gram matrix's two halves (lower-left block; the two diagonal triangles)
+    Zt = np.asfortranarray(rng.normal(size=(n, 11)))
+    with ThreadPoolExecutor(1) as pool:
+        threaded = gram_lower(Zt, run=partial(run, pool))
+    assert np.array_equal(threaded, gram_lower(Zt))
+    assert np.allclose(threaded, np.tril(Zt @ Zt.T), rtol=0, atol=1e-12)
+    assert not np.triu(threaded, 1).any()
 
 
 def test_kernel_fill_on_two_threads_is_the_same(monkeypatch):

@@ -32,17 +32,18 @@ from ._linalg import product
 MAX_BASIS = 2400
 
 
-def _orthonormalize(block, basis, rng, width):
+def _orthonormalize(block, basis, rng, width, passes=2):
     """``width`` orthonormal columns spanning ``block`` minus its part in ``basis``.
 
-    Gram–Schmidt against ``basis`` is done twice ("twice is enough"), then a QR;
+    Gram–Schmidt against ``basis`` is done ``passes`` times (twice is enough: a
+    caller that has already made one classical pass asks for one more), then a QR;
     columns that vanish (the Krylov space is exhausted in that direction) are
     replaced by random vectors orthogonal to everything, so the basis keeps
     growing and Rayleigh–Ritz stays exact on it. ``width`` is at most
     n - basis.shape[1].
     """
     tiny = np.finfo(np.float64).tiny
-    for _ in range(2):
+    for _ in range(passes):
         if basis.shape[1]:
             block -= product(basis, product(basis, block, True))
     q, r = linalg.qr(block, mode="economic", check_finite=False)
@@ -179,8 +180,10 @@ class BlockLanczos:
         if done:
             self._finish(vectors[:, -1])
         else:
+            # the remainder has had one classical Gram–Schmidt pass against the whole basis
+            # (image minus its coupling): one more makes two
             self.block = _orthonormalize(remainder, basis[:, :k], self.rng,
-                                         min(self.b, self.max_dim - k))
+                                         min(self.b, self.max_dim - k), passes=1)
 
     def _accurate(self, residual, slack=1.0):
         """The residual bound or the Kato–Temple bound is within the tolerance."""

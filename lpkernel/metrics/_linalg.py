@@ -59,16 +59,6 @@ def _sequential(tasks):
     return [task() for task in tasks]
 
 
-def _two_groups(tasks, costs):
-    """Split ``tasks`` into two lists of about equal total cost (largest first, greedily)."""
-    groups, loads = ([], []), [0.0, 0.0]
-    for cost, task in sorted(zip(costs, tasks, strict=True), key=lambda pair: -pair[0]):
-        lighter = int(loads[1] < loads[0])
-        groups[lighter].append(task)
-        loads[lighter] += cost
-    return [lambda group=group: [task() for task in group] for group in groups if group]
-
-
 def cholesky_lower_in_place(A, block=CHOLESKY_BLOCK, run=_sequential):
     """Overwrite the lower triangle of the Fortran-ordered SPD matrix A with L, A = L L^T.
 
@@ -83,8 +73,16 @@ def cholesky_lower_in_place(A, block=CHOLESKY_BLOCK, run=_sequential):
         Columns per block.
     run : callable
         ``run(tasks)`` calls the independent callables in ``tasks`` (the two halves
-        of the panel solve, two balanced groups of trailing updates), in parallel
-        if it can: the BLAS calls release the GIL.
+        of the panel solve, the two halves of the trailing update), in parallel if
+        it can: the BLAS calls release the GIL. The tasks are the same whether or not
+        they run at once, so the result is too, bit for bit.
+
+    Notes
+    -----
+    The trailing update A22 -= A21 A21^T of the r remaining rows is split at
+    s = r / sqrt(2): one task updates the leading s x s triangle, the other the
+    r - s rows below it (a rectangle and a triangle). Each holds r^2 / 4 of the
+    r^2 / 2 entries, so the two do the same work.
     """
     if A.dtype.char != "d" or A.ndim != 2 or A.shape[0] != A.shape[1] or not A.flags.f_contiguous:
         raise ValueError("cholesky_lower_in_place needs a square Fortran-ordered float64 array.")
@@ -100,14 +98,21 @@ def cholesky_lower_in_place(A, block=CHOLESKY_BLOCK, run=_sequential):
     lda = _int(n)
     info = ctypes.c_int(0)
 
-    def _update(c0, columns, j0, width):
-        dsyrk(b"L", b"N", _int(columns), _int(width), _double(-1.0), at(c0, j0), lda,
-              _double(1.0), at(c0, c0), lda)
-        rest = n - c0 - columns
-        if rest:
-            dgemm(b"N", b"T", _int(rest), _int(columns), _int(width), _double(-1.0),
-                  at(c0 + columns, j0), lda, at(c0, j0), lda, _double(1.0),
-                  at(c0 + columns, c0), lda)
+    def rectangle(r0, r1, c0, c1, j0, width):  # A[r0:r1, c0:c1] -= A[r0:r1, J] A[c0:c1, J]^T
+        if r1 > r0 and c1 > c0:
+            dgemm(b"N", b"T", _int(r1 - r0), _int(c1 - c0), _int(width), _double(-1.0),
+                  at(r0, j0), lda, at(c0, j0), lda, _double(1.0), at(r0, c0), lda)
+
+    def triangle(lo, hi, j0, width):  # the lower triangle of A[lo:hi, lo:hi], by block columns
+        for c0 in range(lo, hi, block):  # (block-sized dsyrk: see the module docstring)
+            columns = min(block, hi - c0)
+            dsyrk(b"L", b"N", _int(columns), _int(width), _double(-1.0), at(c0, j0), lda,
+                  _double(1.0), at(c0, c0), lda)
+            rectangle(c0 + columns, hi, c0, c0 + columns, j0, width)
+
+    def lower_rows(split, j0, width):
+        rectangle(split, n, j0 + width, split, j0, width)
+        triangle(split, n, j0, width)
 
     for j0 in range(0, n, block):
         width = min(block, n - j0)
@@ -122,14 +127,10 @@ def cholesky_lower_in_place(A, block=CHOLESKY_BLOCK, run=_sequential):
         run([partial(dtrsm, b"R", b"L", b"T", b"N", _int(rows), _int(width), _double(1.0),
                      at(j0, j0), lda, at(start, j0), lda)
              for start, rows in ((j0 + width, half), (j0 + width + half, below - half)) if rows])
-        # trailing lower triangle, one block column at a time: A22 -= A21 A21^T
-        # (a small SYRK on the diagonal block, a GEMM below it), in two balanced groups
-        updates, costs = [], []
-        for c0 in range(j0 + width, n, block):
-            columns = min(block, n - c0)
-            updates.append(partial(_update, c0, columns, j0, width))
-            costs.append((n - c0) * columns)
-        run(_two_groups(updates, costs))
+        # trailing lower triangle A22 -= A21 A21^T, in two parts of equal work
+        split = j0 + width + int(round(below / np.sqrt(2.0)))
+        run([partial(triangle, j0 + width, split, j0, width),
+             partial(lower_rows, split, j0, width)])
     return 0
 
 
@@ -184,18 +185,36 @@ def gemm(A, B, transpose_a=False, out=None):
     return out
 
 
-def gram_lower(A):
+def gram_lower(A, run=_sequential):
     """The lower triangle of ``A @ A.T`` (BLAS dsyrk, GIL released) for a Fortran-ordered A.
 
-    The strict upper triangle of the result is zero.
+    The strict upper triangle of the result is zero. ``run(tasks)`` may call the two
+    halves of the work at once: with the rows of A split at h = rows / 2, one task
+    computes the lower-left block A[h:] A[:h]^T (a gemm, 2 h^2 k flops) and the other
+    the two diagonal triangles (two syrk, also 2 h^2 k), each into its own part of
+    the result: same work, no sum of partial matrices.
     """
     _check_fortran("gram_lower", A)
     rows, inner = A.shape
     out = np.zeros((rows, rows), order="F")
-    if rows and inner:
-        dsyrk = _routines()[1]
-        dsyrk(b"L", b"N", _int(rows), _int(inner), _double(1.0), ctypes.c_void_p(A.ctypes.data),
-              _int(rows), _double(0.0), ctypes.c_void_p(out.ctypes.data), _int(rows))
+    if not (rows and inner):
+        return out
+    dgemm, dsyrk = _routines()[:2]
+    h = rows // 2
+    a, c = A.ctypes.data, out.ctypes.data
+
+    def syrk(lo, hi):
+        if hi > lo:
+            dsyrk(b"L", b"N", _int(hi - lo), _int(inner), _double(1.0), ctypes.c_void_p(a + 8 * lo),
+                  _int(rows), _double(0.0), ctypes.c_void_p(c + 8 * (lo + lo * rows)), _int(rows))
+
+    def lower_left():
+        if h and rows > h:
+            dgemm(b"N", b"T", _int(rows - h), _int(h), _int(inner), _double(1.0),
+                  ctypes.c_void_p(a + 8 * h), _int(rows), ctypes.c_void_p(a), _int(rows),
+                  _double(0.0), ctypes.c_void_p(c + 8 * h), _int(rows))
+
+    run([lower_left, lambda: (syrk(0, h), syrk(h, rows))])
     return out
 
 

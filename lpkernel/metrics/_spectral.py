@@ -179,22 +179,27 @@ def _blas_plan():
 
 
 def _gram_factor(Zt, lam, run=None):
-    """Lower Cholesky factor of Z^T Z + lam I (m x m), from Zt = Z^T (Fortran-ordered).
+    """Lower Cholesky factor of Z^T Z + lam I (m x m, Fortran-ordered), from Zt = Z^T (Fortran-ordered).
 
-    ``run(tasks)``, when given, computes the Gram matrix of the two halves of Z's
-    rows at once (two single-threaded syrk calls), then adds them.
+    ``run(tasks)``, when given, shares the work of the Gram matrix and of its
+    factorization out over two threads (see :func:`gram_lower`).
     """
-    if run is None or Zt.shape[1] < 2:
-        gram = gram_lower(Zt)
-    else:
-        half = Zt.shape[1] // 2
-        gram, rest = run([partial(gram_lower, Zt[:, :half]), partial(gram_lower, Zt[:, half:])])
-        gram += rest
+    gram = gram_lower(Zt) if run is None else gram_lower(Zt, run=run)
     gram.flat[:: gram.shape[0] + 1] += lam
-    factor, info = lapack.dpotrf(gram, lower=1, clean=0, overwrite_a=1)
+    info = cholesky_lower_in_place(gram) if run is None else cholesky_lower_in_place(gram, run=run)
     if info != 0:
-        raise ValueError(f"Z^T Z + lam I is not positive definite in float64 (dpotrf info={info}).")
-    return factor
+        raise ValueError(f"Z^T Z + lam I is not positive definite in float64 (pivot {info} fails).")
+    return gram
+
+
+def _split_columns(tasks, pool):
+    """``(function, block)`` tasks as callables; a lone task's block is cut in two column halves
+    when a second thread would otherwise sit idle (the work is independent per column)."""
+    if pool is not None and len(tasks) == 1 and tasks[0][1].shape[1] >= 2:
+        function, block = tasks[0]
+        half = block.shape[1] // 2
+        tasks = [(function, block[:, :half]), (function, block[:, half:])]
+    return [partial(function, block) for function, block in tasks]
 
 
 def _together(pool, tasks):
@@ -240,52 +245,51 @@ def _deltas_lanczos_on(problem, lam, random_state, pool):
     noise = 4 * np.finfo(np.float64).eps * (kernel_norm + lam) / lam
     middle = n // 2  # rows of Z per thread
 
-    def solve_gram(block):
-        solved, info = lapack.dpotrs(gram_factor, block, lower=1)
-        if info != 0:
-            raise ValueError(f"dpotrs failed (info={info}).")
-        block[...] = solved
+    def solve_gram(block):  # (Z^T Z + lam I)^-1 block, in place: dpotrs as two dtrsm
+        triangular_in_place(gram_factor, block, solve=True, transpose=False)
+        triangular_in_place(gram_factor, block, solve=True, transpose=True)
+
+    solve_lower = partial(triangular_in_place, factor, solve=True, transpose=False)
+    solve_upper = partial(triangular_in_place, factor, solve=True, transpose=True)
+    times_lower = partial(triangular_in_place, factor, solve=False, transpose=False)
+    times_upper = partial(triangular_in_place, factor, solve=False, transpose=True)
 
     def products(blocks):
         # [C V1, C^-1 V2] with C = L^-1 A L^-T and C^-1 = L^T A^-1 L, A = Z Z^T + lam I, the
         # inverse by Woodbury through the m x m factor of Z^T Z + lam I:
-        # A^-1 = (I - Z (Z^T Z + lam I)^-1 Z^T) / lam. One pass over Z serves both runs.
+        # A^-1 = (I - Z (Z^T Z + lam I)^-1 Z^T) / lam. One pass over Z serves both runs; the
+        # two runs' triangular products go to the two threads (one run's, in two column
+        # halves, once the other has finished).
         V1, V2 = blocks
         w1 = 0 if V1 is None else V1.shape[1]
         H = np.empty((n, w1 + (0 if V2 is None else V2.shape[1])), order="F")
         tasks = []
         if V1 is not None:  # L^-T V1
             H[:, :w1] = V1
-            tasks.append(partial(triangular_in_place, factor, H[:, :w1], solve=True,
-                                 transpose=True))
+            tasks.append((solve_upper, H[:, :w1]))
         if V2 is not None:  # L V2
             H[:, w1:] = V2
-            tasks.append(partial(triangular_in_place, factor, H[:, w1:], solve=False,
-                                 transpose=False))
-        _together(pool, tasks)
+            tasks.append((times_lower, H[:, w1:]))
+        _together(pool, _split_columns(tasks, pool))
         parts = _together(pool, [partial(gemm, Zt[:, :middle], H[:middle]),
                                  partial(gemm, Zt[:, middle:], H[middle:])])
         projected = parts[0]
         projected += parts[1]
         if V2 is not None:
-            w2 = V2.shape[1]
-            split = w1 + w2 // 2
-            _together(pool, [partial(solve_gram, projected[:, a:b])
-                             for a, b in ((w1, split), (split, w1 + w2)) if b > a])
+            _together(pool, _split_columns([(solve_gram, projected[:, w1:])], pool))
         lifted = np.empty(H.shape, order="F")
         _together(pool, [partial(gemm, Zt[:, :middle], projected, True, out=lifted[:middle]),
                          partial(gemm, Zt[:, middle:], projected, True, out=lifted[middle:])])
         tasks = []
         if V1 is not None:  # L^-1 (Z Z^T + lam I) L^-T V1
             lifted[:, :w1] += lam * H[:, :w1]
-            tasks.append(partial(triangular_in_place, factor, lifted[:, :w1], solve=True,
-                                 transpose=False))
+            tasks.append((solve_lower, lifted[:, :w1]))
         if V2 is not None:  # L^T (L V2 - Z (Z^T Z + lam I)^-1 Z^T L V2) / lam
             T = lifted[:, w1:]
             np.subtract(H[:, w1:], T, out=T)
             T *= 1.0 / lam
-            tasks.append(partial(triangular_in_place, factor, T, solve=False, transpose=True))
-        _together(pool, tasks)
+            tasks.append((times_upper, T))
+        _together(pool, _split_columns(tasks, pool))
         return [None if V1 is None else lifted[:, :w1], None if V2 is None else lifted[:, w1:]]
 
     moderate, options = _lanczos_options(n, LANCZOS_TOL, random_state)
