@@ -554,18 +554,43 @@ def test_blocked_cholesky_on_two_threads_is_the_same(n, block):
     assert not np.triu(threaded, 1).any()
 
 
-def test_kernel_fill_on_two_threads_is_the_same(monkeypatch):
+@pytest.mark.parametrize("kernel", ["rbf", "laplacian"])
+def test_kernel_fill_on_two_threads_is_the_same(monkeypatch, kernel):
+    # rbf is written in place (its own chunks), the others through the kernel function
     from concurrent.futures import ThreadPoolExecutor
     from functools import partial
+
+    from sklearn.metrics.pairwise import laplacian_kernel
 
     rng = np.random.default_rng(20)
     X = rng.normal(size=(90, 3))
     monkeypatch.setattr(_inputs, "KERNEL_CHUNK_BYTES", 8 * 4 * 90 * 7)
-    problem = _inputs.resolve_problem(X, None, np.ones((90, 2)), "rbf", 0.5, None, None, None)
+    monkeypatch.setattr(_inputs, "FILL_CHUNK_BYTES", 8 * 90 * 7)
+    problem = _inputs.resolve_problem(X, None, np.ones((90, 2)), kernel, 0.5, None, None, None)
+    reference = {"rbf": rbf_kernel, "laplacian": laplacian_kernel}[kernel](X, gamma=0.5)
     serial, threaded = np.empty((90, 90)), np.full((90, 90), np.nan)
     norm = problem.fill(serial)
     with ThreadPoolExecutor(1) as pool:
         assert problem.fill(threaded, partial(_spectral._together, pool)) == norm
     assert np.array_equal(serial, threaded)
-    assert np.allclose(serial, rbf_kernel(X, gamma=0.5), rtol=0, atol=1e-12)
-    assert norm == pytest.approx(rbf_kernel(X, gamma=0.5).sum(axis=1).max(), rel=1e-14)
+    assert np.allclose(serial, reference, rtol=0, atol=1e-12)
+    assert norm == pytest.approx(reference.sum(axis=1).max(), rel=1e-14)
+    assert np.array_equal(np.diag(serial), np.ones(90))
+
+
+def test_rbf_fill_matches_scikit_learn_on_wide_scales():
+    # the in-place rbf fill against sklearn's rbf_kernel: far points (exp of large negative
+    # numbers), near duplicates (distances at the rounding level, clipped at 0), a diagonal of 1
+    rng = np.random.default_rng(21)
+    X = np.vstack([rng.normal(scale=10.0, size=(40, 5)), rng.normal(size=(40, 5))])
+    X[60:] = X[40:60] + 1e-9
+    problem = _inputs.resolve_problem(X, None, np.ones((80, 1)), "rbf", 0.3, None, None, None)
+    K = np.empty((80, 80))
+    norm = problem.fill(K)
+    expected = rbf_kernel(X, gamma=0.3)
+    # an error e in the squared distance d2 (about eps * (|x|^2 + |y|^2)) moves exp(-gamma d2)
+    # by gamma * e * exp(-gamma d2) <= gamma * e
+    scale = np.add.outer((X**2).sum(1), (X**2).sum(1))
+    assert np.all(np.abs(K - expected) <= 0.3 * 8 * np.finfo(float).eps * scale + 1e-15)
+    assert np.array_equal(np.diag(K), np.ones(80)) and np.all(K >= 0) and np.all(K <= 1)
+    assert norm == pytest.approx(expected.sum(axis=1).max(), rel=1e-12)
