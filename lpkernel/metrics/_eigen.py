@@ -61,20 +61,17 @@ def _orthonormalize(block, basis, rng, width, passes=2):
     return keep
 
 
-def _top_ritz_pairs(projected, b):
-    """The b largest eigenpairs of the projected matrix, which is block tridiagonal.
+def _top_ritz_pairs(projected, count):
+    """The ``count`` largest eigenpairs of the projected (symmetric, k x k) matrix.
 
-    A block Krylov basis makes Q^T A Q zero beyond the first b subdiagonals (up to
-    rounding, with full reorthogonalization), so a banded eigensolver for a few
-    selected pairs costs O(k^2 b) instead of O(k^3) for a dense one.
+    A subset eigensolver (LAPACK's MRRR, ``dsyevr``) on the dense projected matrix:
+    for the two pairs the stopping rule needs it is about three times faster than a
+    banded solver asked for a whole block of pairs (measured at k = 224, b = 16).
     """
     k = projected.shape[0]
-    band = np.zeros((b + 1, k))
-    for i in range(b + 1):
-        band[i, : k - i] = np.diagonal(projected, -i)
-    count = min(b, k)
-    return linalg.eig_banded(band, lower=True, select="i", select_range=(k - count, k - 1),
-                             check_finite=False)
+    count = min(count, k)
+    return linalg.eigh(projected, subset_by_index=[k - count, k - 1], driver="evr",
+                       check_finite=False)
 
 
 class BlockLanczos:
@@ -168,7 +165,9 @@ class BlockLanczos:
         self.projected[: k + width, k : k + width] = coupling
         self.projected[k : k + width, : k + width] = coupling.T
         k = self.k = k + width
-        values, vectors = _top_ritz_pairs(self.projected[:k, :k], self.b)
+        # two pairs for the stopping rule; a block of them when a restart may need them
+        values, vectors = _top_ritz_pairs(self.projected[:k, :k],
+                                          self.b if self.restarts_left else 2)
         self.theta, self.ritz_vectors = values[-1], vectors
         done = k == self.n  # the basis spans the whole space: Rayleigh–Ritz is exact
         if not done:
