@@ -254,56 +254,70 @@ def _deltas_lanczos_on(problem, lam, random_state, pool):
     times_lower = partial(triangular_in_place, factor, solve=False, transpose=False)
     times_upper = partial(triangular_in_place, factor, solve=False, transpose=True)
 
-    def products(blocks):
-        # [C V1, C^-1 V2] with C = L^-1 A L^-T and C^-1 = L^T A^-1 L, A = Z Z^T + lam I, the
-        # inverse by Woodbury through the m x m factor of Z^T Z + lam I:
-        # A^-1 = (I - Z (Z^T Z + lam I)^-1 Z^T) / lam. One pass over Z serves both runs; the
-        # two runs' triangular products go to the two threads (one run's, in two column
-        # halves, once the other has finished).
-        V1, V2 = blocks
-        w1 = 0 if V1 is None else V1.shape[1]
-        H = np.empty((n, w1 + (0 if V2 is None else V2.shape[1])), order="F")
-        tasks = []
-        if V1 is not None:  # L^-T V1
-            H[:, :w1] = V1
-            tasks.append((solve_upper, H[:, :w1]))
-        if V2 is not None:  # L V2
-            H[:, w1:] = V2
-            tasks.append((times_lower, H[:, w1:]))
-        _together(pool, _split_columns(tasks, pool))
-        parts = _together(pool, [partial(gemm, Zt[:, :middle], H[:middle]),
-                                 partial(gemm, Zt[:, middle:], H[middle:])])
-        projected = parts[0]
-        projected += parts[1]
-        if V2 is not None:
-            _together(pool, _split_columns([(solve_gram, projected[:, w1:])], pool))
-        lifted = np.empty(H.shape, order="F")
-        _together(pool, [partial(gemm, Zt[:, :middle], projected, True, out=lifted[:middle]),
-                         partial(gemm, Zt[:, middle:], projected, True, out=lifted[middle:])])
-        tasks = []
-        if V1 is not None:  # L^-1 (Z Z^T + lam I) L^-T V1
-            lifted[:, :w1] += lam * H[:, :w1]
-            tasks.append((solve_lower, lifted[:, :w1]))
-        if V2 is not None:  # L^T (L V2 - Z (Z^T Z + lam I)^-1 Z^T L V2) / lam
-            T = lifted[:, w1:]
-            np.subtract(H[:, w1:], T, out=T)
-            T *= 1.0 / lam
-            tasks.append((times_upper, T))
-        _together(pool, _split_columns(tasks, pool))
-        return [None if V1 is None else lifted[:, :w1], None if V2 is None else lifted[:, w1:]]
-
+    # [C V1, C^-1 V2] with C = L^-1 A L^-T and C^-1 = L^T A^-1 L, A = Z Z^T + lam I, the
+    # inverse by Woodbury through the m x m factor of Z^T Z + lam I:
+    # A^-1 = (I - Z (Z^T Z + lam I)^-1 Z^T) / lam. One pass over Z serves both runs. Each
+    # run's own work, its second triangular product, its Lanczos step and the first
+    # triangular product of its next block, runs as one chain on its own thread, so the
+    # two chains even out without waiting for each other in between; a run left alone has
+    # its triangular products cut in two column halves, one per thread.
     moderate, options = _lanczos_options(n, LANCZOS_TOL, random_state)
     solvers = [BlockLanczos(n, noise=noise, **options), _InverseLanczos(n, noise=noise, **options)]
-    while True:
-        blocks = [solver.pending() for solver in solvers]
-        if all(block is None for block in blocks):
-            break
+    offset = [0, solvers[0].b]  # run r's columns in H and lifted start at offset[r]
+    H = np.empty((n, solvers[0].b + solvers[1].b), order="F")
+    lifted = np.empty((n, H.shape[1]), order="F")
+
+    def begin(r, split=False):
+        """Run r's pending block into H, times its first triangular factor; its width (0: none)."""
+        block = solvers[r].pending()
+        if block is None:
+            return 0
+        target = H[:, offset[r] : offset[r] + block.shape[1]]
+        target[...] = block
+        inner = pool if split else None  # a chain on a worker thread stays on it
+        # L^-T V1 (run 1); L V2 (run 2)
+        _together(inner, _split_columns([(solve_upper if r == 0 else times_lower, target)],
+                                        inner))
+        return block.shape[1]
+
+    def end(r, width, split=False):
+        """Run r's second triangular product and Lanczos step, then :func:`begin`."""
+        columns = slice(offset[r], offset[r] + width)
+        out = lifted[:, columns]
+        if r == 0:  # L^-1 (Z Z^T + lam I) L^-T V1
+            out += lam * H[:, columns]
+            op = solve_lower
+        else:  # L^T (L V2 - Z (Z^T Z + lam I)^-1 Z^T L V2) / lam
+            np.subtract(H[:, columns], out, out=out)
+            out *= 1.0 / lam
+            op = times_upper
+        inner = pool if split else None
+        _together(inner, _split_columns([(op, out)], inner))
+        solvers[r].advance(out)
+        return begin(r, split)
+
+    widths = _together(pool, [partial(begin, 0), partial(begin, 1)])
+    while any(widths):
         if moderate and any(s.pending() is None and not s.converged for s in solvers):
             return _deltas_from_factor(factor, np.asfortranarray(Z), lam)  # out of budget
-        images = products(blocks)
-        _together(pool, [partial(solver.advance, image)
-                         for solver, image in zip(solvers, images, strict=True)
-                         if image is not None])
+        lo = 0 if widths[0] else offset[1]
+        hi = offset[1] + widths[1] if widths[1] else widths[0]
+        if widths[0] and widths[1]:
+            H[:, widths[0] : offset[1]] = 0.0  # run 1's block is short: no stale columns
+        parts = _together(pool, [partial(gemm, Zt[:, :middle], H[:middle, lo:hi]),
+                                 partial(gemm, Zt[:, middle:], H[middle:, lo:hi])])
+        projected = parts[0]
+        projected += parts[1]
+        if widths[1]:
+            start = offset[1] - lo
+            _together(pool, _split_columns([(solve_gram, projected[:, start : start + widths[1]])],
+                                           pool))
+        _together(pool, [partial(gemm, Zt[:, :middle], projected, True, out=lifted[:middle, lo:hi]),
+                         partial(gemm, Zt[:, middle:], projected, True, out=lifted[middle:, lo:hi])])
+        if pool is not None and all(widths):
+            widths = _together(pool, [partial(end, 0, widths[0]), partial(end, 1, widths[1])])
+        else:
+            widths = [end(r, width, split=True) if width else 0 for r, width in enumerate(widths)]
     if moderate and not all(solver.converged for solver in solvers):
         return _deltas_from_factor(factor, np.asfortranarray(Z), lam)
     for solver in solvers:
