@@ -220,8 +220,8 @@ def _together(pool, tasks):
 def _deltas_lanczos(problem, lam, random_state=0):
     """Delta1 and Delta2 from one Cholesky factor and two block Lanczos runs in lockstep.
 
-    The independent halves of each step (the two runs' triangular products, the two
-    halves of the rows of Z, the two runs' Lanczos updates) go to two threads.
+    The independent halves of each step (the two halves of the rows of Z in the
+    passes the runs share, and each run's own chain of work) go to two threads.
     """
     workers, blas_threads = _blas_plan()
     with threadpool_limits(blas_threads, user_api="blas"), \
@@ -234,9 +234,9 @@ def _deltas_lanczos_on(problem, lam, random_state, pool):
     Z = _square_features(problem.Z)  # C order: Z^T is the Fortran array BLAS wants
     Zt = np.asfortranarray(Z.T)  # no copy
     # K's fill, its Cholesky factorization and the Gram matrix each share their work
-    # out over the two threads, one after the other (measured at n = 4000, m = 2048:
-    # 0.7 s, against 0.9 s with the Gram on the one worker thread beside the others,
-    # which starved the factorization of its second thread)
+    # out over the two threads, one after the other, in halves of equal work (measured at
+    # n = 4000, m = 2048: 0.53 s in all, against 0.9 s with the Gram on the one worker
+    # thread beside the others, which starved the factorization of its second thread)
     run = None if pool is None else partial(_together, pool)
     factor, kernel_norm = _cholesky_in_place(problem, lam, run)
     gram_factor = _gram_factor(Zt, lam, run)
@@ -379,12 +379,15 @@ def spectral_approximation_error(X, feature_map=None, *, features=None, kernel=N
     (4 n m * 32); the whole is about n^3 / 3 + n m^2 + 20 * 64 n (n + m)
     flops, against about 12 n^3 for the two full eigendecompositions of the
     definition. The work goes to two threads with one BLAS thread each (when
-    BLAS may use two or more): the kernel's fill, its Cholesky factorization
-    (panel solves and trailing updates split in two) and the Gram matrix of Z
-    (two row halves), one after the other; then in every Lanczos step the two runs' triangular products and
-    updates, and the two halves of the rows of Z. OpenBLAS's own threads spin
-    while they wait for each other, which on shared cores made the thin
-    products several times slower than on one thread. When m > n, Z is first
+    BLAS may use two or more): the kernel's fill (written in place for rbf),
+    its Cholesky factorization (panel solves, and trailing updates split into
+    two parts of equal work) and the Gram matrix of Z (its lower-left block
+    against its two diagonal triangles), one after the other; then in every
+    Lanczos step the two halves of the rows of Z in the shared passes, and
+    each run's own chain (its second triangular product, its step, the first
+    triangular product of its next block) on its own thread. OpenBLAS's own
+    threads spin while they wait for each other, which on shared cores made
+    the thin products several times slower than on one thread. When m > n, Z is first
     replaced by the n x n factor R^T of
     Z^T = QR, which has the same Z Z^T. Up to ``DENSE_MAX_ROWS`` rows the
     eigenvalues of M itself come from one dense symmetric eigensolve; up to
