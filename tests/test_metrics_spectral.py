@@ -594,3 +594,43 @@ def test_rbf_fill_matches_scikit_learn_on_wide_scales():
     assert np.all(np.abs(K - expected) <= 0.3 * 8 * np.finfo(float).eps * scale + 1e-15)
     assert np.array_equal(np.diag(K), np.ones(80)) and np.all(K >= 0) and np.all(K <= 1)
     assert norm == pytest.approx(expected.sum(axis=1).max(), rel=1e-12)
+
+
+@pytest.mark.parametrize("plan", [(1, 1), (2, 1)])
+def test_short_blocks_and_a_lone_run_give_the_definition(monkeypatch, plan):
+    # blocks of 7: the RFF runs end after different numbers of steps (the longer one runs
+    # alone, its products cut in two column halves); Nystroem's Delta2 run ends with a short
+    # block of 5 at its budget of 75 vectors; with a budget of 17, both runs end with a short
+    # block of 3 at once (a gap in the columns they share). Converged or by the dense fallback,
+    # the values are the definition's.
+    from lpkernel.metrics import _eigen
+
+    monkeypatch.setattr(_spectral, "_blas_plan", lambda: plan)
+    monkeypatch.setattr(_spectral, "LANCZOS_BLOCK", 7)
+    steps = []
+    advance = _eigen.BlockLanczos.advance
+
+    def spy(self, image):
+        steps.append((type(self).__name__, image.shape[1]))
+        return advance(self, image)
+
+    monkeypatch.setattr(_eigen.BlockLanczos, "advance", spy)
+    rng = np.random.default_rng(23)
+    X = rng.normal(size=(300, 4))
+    rff, lam_rff = random_fourier(X, 60, 0.5, seed=5), 1e-3
+    nystroem = Nystroem(gamma=0.5, n_components=60, random_state=0).fit_transform(X)
+
+    def check(Z, lam):
+        steps.clear()
+        assert_close(deltas_by("lanczos", X, Z, lam), brute_force_deltas(rbf_kernel(X, gamma=0.5), Z, lam))
+        return {name: [width for n, width in steps if n == name] for name, _ in steps}
+
+    runs = check(rff, lam_rff)
+    assert len(runs["BlockLanczos"]) != len(runs["_InverseLanczos"])
+    assert check(nystroem, 1e-2)["BlockLanczos"][-1] == 5
+    options = _spectral._lanczos_options
+    monkeypatch.setattr(_spectral, "_lanczos_options",
+                        lambda n, tol, seed: (options(n, tol, seed)[0],
+                                              {**options(n, tol, seed)[1], "max_dim": 17}))
+    runs = check(rff, lam_rff)
+    assert runs["BlockLanczos"] == runs["_InverseLanczos"] == [7, 7, 3]
