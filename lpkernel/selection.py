@@ -84,10 +84,12 @@ class RandomFeatureSelector(ClassNamePrefixFeaturesOutMixin, TransformerMixin, B
         are run, so that every iteration keeps at least one more feature.
         About ``n_iter * n_components / 2`` candidates are examined in all.
     subsample : int, default=None
-        R, rows per iteration. Default for ``solver="ridge"``:
-        ``min(n_samples // 2, max(40 * n_components, 1000))`` (a joint fit of D features
-        needs many rows per feature to rank them well, but on all rows of a small data
-        set the ranking fits that sample's noise; both chosen on validation splits);
+        R, rows per iteration. Default for ``solver="ridge"``: all ``n_samples`` rows (a
+        joint fit of D features ranks them better the more rows it has: on validation
+        splits of ijcnn1's training data, all 30,000 rows gave 3.51 % error at D = 256
+        against 3.75 % with 40 D rows, and 1.83 % at D = 1024 against 1.92 % with half
+        the rows; each iteration then costs about one ridge fit on all rows, so set
+        ``subsample`` to bound the time on large data sets);
         for ``solver="sgd"``: ``min(n_samples, max(10 * n_components, 1000))``.
     solver : {"sgd", "ridge"}, default="sgd"
         The fit that ranks the pool: closed-form ridge least squares, or one pass
@@ -283,10 +285,12 @@ class RandomFeatureSelector(ClassNamePrefixFeaturesOutMixin, TransformerMixin, B
     def _default_subsample(self, n, D):
         if self.solver == "sgd":
             return max(10 * D, 1000)
-        # a joint fit needs many rows per feature; but at most half the data, so that the
-        # iterations see different rows and the ranking does not fit one sample's noise
-        # (with all 2,505 rows, abalone's selection did worse than random features)
-        return min(max(n // 2, 1), max(40 * D, 1000))
+        # all rows: the joint fit of D features ranked better the more rows it had, on every
+        # validation split tried (ijcnn1, D = 256: 40 -> 117 rows per feature, 3.75 -> 3.51 %
+        # error; D = 1024: half -> all rows, 1.92 -> 1.83 %); on abalone the difference (half or
+        # all) was within the seeds' spread. The features of R rows take the memory that the
+        # downstream fit needs for all n, and the T Gram products cost about T plain fits.
+        return n
 
     def _targets(self, y):
         """Targets for the SGD pass: class indices (softmax) or standardized values (squared)."""

@@ -188,3 +188,15 @@ def test_invalid_input():
     fitted = RandomFeatureSelector(n_components=4, n_iter=2, random_state=0).fit(X, y)
     with pytest.raises(ValueError, match="1 features"):
         fitted.transform(np.ones((3, 2)))
+
+
+def test_ridge_ranks_on_all_rows_by_default():
+    X, y = band_problem(n=700)
+    default = RandomFeatureSelector(n_components=12, n_iter=3, solver="ridge", random_state=0).fit(X, y)
+    every_row = RandomFeatureSelector(n_components=12, n_iter=3, solver="ridge", subsample=700,
+                                      random_state=0).fit(X, y)
+    half = RandomFeatureSelector(n_components=12, n_iter=3, solver="ridge", subsample=350,
+                                 random_state=0).fit(X, y)
+    np.testing.assert_array_equal(default.selection_history_["loss"], every_row.selection_history_["loss"])
+    np.testing.assert_array_equal(default.random_weights_, every_row.random_weights_)
+    assert not np.array_equal(default.selection_history_["loss"], half.selection_history_["loss"])
