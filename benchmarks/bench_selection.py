@@ -12,7 +12,7 @@ Every figure is the mean over ``--seeds`` random states (features and selection 
 drawn anew), with the spread (standard deviation) beside it: at D = 1024 on ijcnn1 the
 differences between methods are a few test rows, the size of one seed's luck.
 
-Run: ``python benchmarks/bench_selection.py`` (about half an hour on one core). "cost x" is
+Run: ``python benchmarks/bench_selection.py`` (about a quarter of an hour on one core). "cost x" is
 sgd/ridge/ridge-val selection time over the plain fit of D random features.
 """
 
