@@ -38,6 +38,7 @@ ESTIMATORS = [
     RandomFeatureSelector(n_components=8, n_iter=4, random_state=0),
     RandomFeatureSelector(n_components=8, n_iter=2, n_bits=2, bottleneck_rank=1, random_state=0),
     RandomFeatureSelector(n_components=8, n_iter=4, solver="ridge", bottleneck_rank=1, random_state=0),
+    RandomFeatureSelector(n_components=8, n_iter=4, solver="ridge", validation_fraction=0.25, random_state=0),
     LowPrecisionRidge(),
     LowPrecisionRidge(alpha=1e-3, fit_intercept=False, chunk_size=7),
     LowPrecisionRidgeClassifier(),
