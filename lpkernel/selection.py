@@ -99,7 +99,12 @@ class RandomFeatureSelector(ClassNamePrefixFeaturesOutMixin, TransformerMixin, B
     n_iter : int, default=50
         T, the number of grow-and-prune iterations; ``min(n_iter, n_components)``
         are run, so that every iteration keeps at least one more feature.
-        About ``n_iter * n_components / 2`` candidates are examined in all.
+        About ``n_iter * n_components / 2`` candidates are examined in all, and the
+        time grows in proportion. For many features, more iterations pay: on ijcnn1
+        with D = 1024 and ridge ranking, T = 100 beat T = 50 on a validation split of
+        the training data (1.74 % against 1.78 % error with RidgeClassifier, 3 D random
+        features: 1.84 %), and on the test set, over three seeds, 1.79 % against 2.03 %
+        (3 D random features: 1.96 %, 5 D: 1.71 %).
     subsample : int, default=None
         R, rows per iteration. Default for ``solver="ridge"``: all ``n_samples`` rows (a
         joint fit of D features ranks them better the more rows it has: on validation
