@@ -634,3 +634,32 @@ def test_short_blocks_and_a_lone_run_give_the_definition(monkeypatch, plan):
                                               {**options(n, tol, seed)[1], "max_dim": 17}))
     runs = check(rff, lam_rff)
     assert runs["BlockLanczos"] == runs["_InverseLanczos"] == [7, 7, 3]
+
+
+def test_overlapped_lift_is_the_plain_product_and_survives_a_failing_solve():
+    # Z @ P with the C^-1 run's columns solved first, on two threads; an error in the solve
+    # reaches the caller and does not leave the other thread waiting
+    from concurrent.futures import ThreadPoolExecutor
+
+    rng = np.random.default_rng(24)
+    n, m = 50, 9
+    Zt = np.asfortranarray(rng.normal(size=(m, n)))
+    P = np.asfortranarray(rng.normal(size=(m, 6)))
+    G = rng.normal(size=(m, m))
+    G = G @ G.T + m * np.eye(m)
+
+    def solve(block):
+        block[...] = np.linalg.solve(G, block)
+
+    expected = P.copy()
+    expected[:, 3:] = np.linalg.solve(G, P[:, 3:])
+    out = np.full((n, 6), np.nan, order="F")
+    with ThreadPoolExecutor(1) as pool:
+        _spectral._lift_overlapped(pool, Zt, P, out, solve, 3)
+        assert np.allclose(out, Zt.T @ expected, rtol=0, atol=1e-12)
+
+        def broken(block):
+            raise RuntimeError("solve broke")
+
+        with pytest.raises(RuntimeError, match="solve broke"):
+            _spectral._lift_overlapped(pool, Zt, P.copy(order="F"), out, broken, 3)
